@@ -1,0 +1,100 @@
+# pyrometer - GNU make.
+#   make                 build build/pyrometer
+#   make demo            build, then profile examples/demo.py
+#   make test            C unit tests, corpus replay, end-to-end tests on every CPython here
+#   make SAN=address,undefined test    the same under sanitizers (in build/san/)
+#   make fuzz            libFuzzer targets (clang), run briefly
+#   make layouts         regenerate src/cpython/layouts_gen.c from CPython headers
+
+VERSION := 0.1.0
+CC ?= cc
+SAN ?=
+ifeq ($(SAN),)
+BUILD ?= build
+SANFLAGS :=
+else
+BUILD ?= build/san
+SANFLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN := -Wall -Wextra -Wshadow -Wvla -Wstrict-prototypes -Wno-missing-field-initializers
+ifneq ($(CI),)
+WARN += -Werror
+endif
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPYROMETER_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc -MMD -MP
+LDFLAGS += $(SANFLAGS)
+
+LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+CLI_SRC := $(wildcard src/cli/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
+REPLAY_BIN := $(FUZZ_SRC:fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
+PYTEST ?= /usr/bin/python3 -m pytest
+
+.PHONY: all demo test unit replay e2e deps fuzz layouts clean bench
+all: $(BUILD)/pyrometer
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libpyrometer.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/pyrometer: $(CLI_OBJ) $(BUILD)/libpyrometer.a
+	$(CC) $(LDFLAGS) -o $@ $^ -lm
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(BUILD)/libpyrometer.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpyrometer.a -lm
+
+# Each fuzz target also builds as an ordinary program that replays its corpus.
+$(BUILD)/tests/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(BUILD)/libpyrometer.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libpyrometer.a -lm
+
+deps:
+	@tools/deps.sh $(if $(filter fuzz,$(MAKECMDGOALS)),fuzz,test)
+
+demo: deps $(BUILD)/pyrometer
+	@echo
+	$(BUILD)/pyrometer record -o $(BUILD)/demo.pyro -- python3 examples/demo.py
+
+unit: $(UNIT_BIN)
+	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
+
+replay: $(REPLAY_BIN)
+	@set -e; for t in $(REPLAY_BIN); do n=$${t##*/replay_}; echo "== $$t fuzz/corpus/$$n"; $$t fuzz/corpus/$$n; done
+
+e2e: $(BUILD)/pyrometer
+	PYROMETER=$(abspath $(BUILD)/pyrometer) $(PYTEST) -q -rs tests/e2e
+
+test: deps
+	@$(MAKE) --no-print-directory all unit replay
+	@$(MAKE) --no-print-directory e2e
+
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 30
+fuzz: deps
+	@mkdir -p build/fuzz
+	@set -e; for f in $(FUZZ_SRC); do n=$${f#fuzz/fuzz_}; n=$${n%.c}; \
+	  $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DPYROMETER_VERSION='"$(VERSION)"' -g -O1 -Isrc \
+	    -fsanitize=fuzzer,address,undefined -o build/fuzz/$$n $$f $(LIB_SRC); \
+	  mkdir -p build/fuzz/corpus-$$n; \
+	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$n fuzz/corpus/$$n; done
+
+layouts:
+	tools/gen_layouts.sh
+
+bench: $(BUILD)/pyrometer
+	python3 bench/run
+
+clean:
+	rm -rf build
+
+-include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d)

@@ -1,0 +1,75 @@
+/*
+ * code_objects.c - the code-object cache behind code_objects.h. Reading and
+ * decoding live in walk.c, which knows the target; this file only stores.
+ */
+#include "cpython/code_objects.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void cpy_code_cache_init(struct cpy_code_cache *c, uint32_t fp_off, uint32_t fp_len)
+{
+	memset(c, 0, sizeof(*c));
+	pyro_hash_init(&c->by_addr);
+	c->fp_off = fp_off;
+	c->fp_len = fp_len > CPY_FINGERPRINT_MAX ? CPY_FINGERPRINT_MAX : fp_len;
+	c->next_id = 1;
+}
+
+void cpy_code_free(struct cpy_code *e)
+{
+	if (!e)
+		return;
+	free(e->qualname);
+	free(e->filename);
+	free(e->lines);
+	free(e);
+}
+
+void cpy_code_cache_release(struct cpy_code_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		cpy_code_free(c->v[i]);
+	free(c->v);
+	pyro_hash_release(&c->by_addr);
+	memset(c, 0, sizeof(*c));
+}
+
+struct cpy_code *cpy_code_cache_get(struct cpy_code_cache *c, uint64_t addr)
+{
+	uint64_t idx;
+
+	if (!pyro_hash_get(&c->by_addr, addr, &idx))
+		return NULL;
+	return c->v[idx];
+}
+
+int cpy_code_cache_put(struct cpy_code_cache *c, struct cpy_code *e)
+{
+	uint64_t idx;
+
+	e->id = c->next_id++;
+	if (pyro_hash_get(&c->by_addr, e->addr, &idx)) {
+		cpy_code_free(c->v[idx]);
+		c->v[idx] = e;
+		c->reused++;
+		return 0;
+	}
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 256;
+		struct cpy_code **nv = realloc(c->v, ncap * sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		c->v = nv;
+		c->cap = ncap;
+	}
+	if (pyro_hash_put(&c->by_addr, e->addr, c->n) < 0)
+		return -ENOMEM;
+	c->v[c->n++] = e;
+	c->decoded++;
+	return 0;
+}

@@ -1,0 +1,82 @@
+/*
+ * target.h - a CPython process seen as data: attach, then sample its stacks.
+ *
+ * cpy_attach() finds the interpreter in the target's memory map, reads its
+ * version, picks the layout (generated table or the target's own
+ * _Py_DebugOffsets) and validates it once. cpy_sample() then walks every
+ * interpreter, thread and frame using only those offsets, never writing to
+ * the target and never trusting what it reads: depth is bounded, cycles and
+ * impossible values end the walk and count as a torn stack.
+ */
+#ifndef PYRO_CPYTHON_TARGET_H
+#define PYRO_CPYTHON_TARGET_H
+
+#include "cpython/code_objects.h"
+#include "cpython/layout.h"
+#include "proc/mem.h"
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CPY_MAX_INTERPRETERS 256
+#define CPY_MAX_THREADS 4096
+#define CPY_MAX_DEPTH 8192
+
+struct cpy_target {
+	pid_t pid;
+	struct proc_mem mem;
+	struct cpy_layout layout;      /* a copy: generated or from debug offsets */
+	uint64_t runtime_addr;         /* &_PyRuntime in the target */
+	uint64_t code_type_addr;       /* &PyCode_Type, 0 if unknown */
+	uint32_t hexversion;           /* PY_VERSION_HEX */
+	char version[32];              /* "3.12.1" */
+	char binary[PATH_MAX];         /* the file holding the interpreter's symbols */
+	int from_debug_offsets;
+	struct cpy_code_cache codes;
+	/* Walk scratch, reused every sample. */
+	uint64_t *seen;                /* owned: visited-frame set, SEEN_CAP slots */
+	uint32_t *seen_gen;            /* owned */
+	uint32_t gen;
+};
+
+/* One frame as sampled: which code object version, and the line. */
+struct cpy_frame {
+	const struct cpy_code *code;   /* borrowed from the cache, valid until the next sample */
+	int32_t line;
+};
+
+struct cpy_thread {
+	uint64_t tstate;
+	uint64_t thread_id;            /* pthread_t */
+	uint64_t native_id;            /* the kernel's tid */
+	uint32_t first;                /* index of the leaf frame in cpy_sample.frames */
+	uint32_t depth;                /* frames, leaf first */
+	int torn;                      /* the walk failed a check: frames are not to be used */
+};
+
+struct cpy_sample {
+	struct cpy_thread *threads;    /* owned */
+	size_t nthreads, cap_threads;
+	struct cpy_frame *frames;      /* owned; each thread's frames, leaf first */
+	size_t nframes, cap_frames;
+	uint64_t *raw_code;            /* owned; scratch parallel to frames */
+	int64_t *raw_unit;
+	size_t cap_raw;
+};
+
+/* Attach to pid. Returns 0, or negative with a message that says what to do:
+ * -ESRCH no such process, -EPERM refused (with the reason), -ENOEXEC not a
+ * Python process (naming what was found), -ENOTSUP an unsupported version,
+ * -EAGAIN not (yet) a Python process when `launching` is set. */
+int cpy_attach(struct cpy_target *t, pid_t pid, int launching);
+void cpy_target_release(struct cpy_target *t);
+
+/* Take one sample of every thread. Returns 0 (threads may be torn: check
+ * each), -ESRCH when the process is gone, or another negative error when
+ * the interpreter state could not be read at all (counted by the caller). */
+int cpy_sample(struct cpy_target *t, struct cpy_sample *s);
+void cpy_sample_release(struct cpy_sample *s);
+
+#endif

@@ -1,0 +1,435 @@
+/*
+ * walk.c - one sample: interpreters -> threads -> frames -> code objects.
+ *
+ * Everything read here comes from a process that keeps running while we
+ * read it, so any pointer may be stale. The walk bounds every list, checks
+ * alignment and plausibility, and marks a thread torn rather than follow a
+ * value it cannot trust. Code objects are resolved after the walk, in one
+ * batched fingerprint read for all the code objects the sample touched.
+ */
+#include "cpython/target.h"
+#include "util/err.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEEN_CAP 16384
+#define FRAME_BUF_MAX 256
+#define MAX_OWNER 4
+
+static int rd_u64(struct cpy_target *t, uint64_t addr, uint64_t *v)
+{
+	return proc_read(&t->mem, addr, v, sizeof(*v));
+}
+
+static int grow(void **p, size_t *cap, size_t want, size_t elem)
+{
+	size_t ncap;
+	void *np;
+
+	if (want <= *cap)
+		return 0;
+	ncap = *cap ? *cap : 64;
+	while (ncap < want)
+		ncap *= 2;
+	np = realloc(*p, ncap * elem);
+	if (!np)
+		return -ENOMEM;
+	*p = np;
+	*cap = ncap;
+	return 0;
+}
+
+/* Returns 1 if addr was already seen in this walk, else records it. */
+static int seen_before(struct cpy_target *t, uint64_t addr)
+{
+	size_t i, probes;
+
+	for (i = pyro_hash_mix(addr) & (SEEN_CAP - 1), probes = 0; probes < SEEN_CAP;
+	     i = (i + 1) & (SEEN_CAP - 1), probes++) {
+		if (t->seen_gen[i] != t->gen) {
+			t->seen_gen[i] = t->gen;
+			t->seen[i] = addr;
+			return 0;
+		}
+		if (t->seen[i] == addr)
+			return 1;
+	}
+	return 1;
+}
+
+static void new_walk(struct cpy_target *t)
+{
+	if (++t->gen == 0) {
+		memset(t->seen_gen, 0, SEEN_CAP * sizeof(*t->seen_gen));
+		t->gen = 1;
+	}
+}
+
+static int current_frame(struct cpy_target *t, uint64_t tstate, uint64_t *frame)
+{
+	const struct cpy_layout *l = &t->layout;
+	uint64_t cframe;
+	int rc;
+
+	if (l->tstate.frame_link == CPY_FRAME_DIRECT)
+		return rd_u64(t, tstate + l->tstate.frame, frame);
+	rc = rd_u64(t, tstate + l->tstate.frame, &cframe);
+	if (rc < 0)
+		return rc;
+	if (!cframe) {
+		*frame = 0;
+		return 0;
+	}
+	return rd_u64(t, cframe + l->tstate.cframe_current_frame, frame);
+}
+
+/* Walk one thread's frames into s->raw_*; returns 0, -ESRCH, or 1 if torn. */
+static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t frame, uint32_t *depth)
+{
+	const struct cpy_layout *l = &t->layout;
+	uint8_t buf[FRAME_BUF_MAX];
+	size_t fsize = l->frame.size < FRAME_BUF_MAX ? l->frame.size : FRAME_BUF_MAX;
+
+	new_walk(t);
+	*depth = 0;
+	while (frame) {
+		uint64_t code, instr, prev;
+		uint8_t owner;
+		int rc;
+
+		if (*depth >= CPY_MAX_DEPTH || (frame & 7) || seen_before(t, frame))
+			return 1;
+		rc = proc_read(&t->mem, frame, buf, fsize);
+		if (rc == -ESRCH)
+			return rc;
+		if (rc < 0)
+			return 1;
+		memcpy(&prev, buf + l->frame.previous, 8);
+		owner = buf[l->frame.owner];
+		if (owner > MAX_OWNER)
+			return 1;
+		if (owner == l->frame.owner_cstack) {
+			frame = prev;
+			continue;
+		}
+		memcpy(&code, buf + l->frame.code, 8);
+		memcpy(&instr, buf + l->frame.instr, 8);
+		if (!code || (code & 7))
+			return 1;
+		if (grow((void **)&s->raw_code, &s->cap_raw, s->nframes + 1, sizeof(*s->raw_code)) < 0)
+			return -ENOMEM;
+		/* raw_unit shares cap_raw: grow it by hand to the same size. */
+		{
+			int64_t *nu = realloc(s->raw_unit, s->cap_raw * sizeof(*nu));
+
+			if (!nu)
+				return -ENOMEM;
+			s->raw_unit = nu;
+		}
+		s->raw_code[s->nframes] = code;
+		s->raw_unit[s->nframes] = ((int64_t)instr - (int64_t)(code + l->code.code_adaptive)) / 2;
+		s->nframes++;
+		(*depth)++;
+		frame = prev;
+	}
+	return 0;
+}
+
+static char *utf8_from_kind(const uint8_t *data, size_t len, unsigned kind)
+{
+	char *out = malloc(len * 4 + 1), *o = out;
+	size_t i;
+
+	if (!out)
+		return NULL;
+	for (i = 0; i < len; i++) {
+		uint32_t c;
+
+		if (kind == 1) {
+			c = data[i];
+		} else if (kind == 2) {
+			uint16_t v;
+
+			memcpy(&v, data + i * 2, 2);
+			c = v;
+		} else {
+			memcpy(&c, data + i * 4, 4);
+		}
+		if (c < 0x80) {
+			*o++ = (char)c;
+		} else if (c < 0x800) {
+			*o++ = (char)(0xc0 | (c >> 6));
+			*o++ = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x10000) {
+			if (c >= 0xd800 && c <= 0xdfff)
+				c = 0xfffd; /* lone surrogate */
+			*o++ = (char)(0xe0 | (c >> 12));
+			*o++ = (char)(0x80 | ((c >> 6) & 0x3f));
+			*o++ = (char)(0x80 | (c & 0x3f));
+		} else if (c < 0x110000) {
+			*o++ = (char)(0xf0 | (c >> 18));
+			*o++ = (char)(0x80 | ((c >> 12) & 0x3f));
+			*o++ = (char)(0x80 | ((c >> 6) & 0x3f));
+			*o++ = (char)(0x80 | (c & 0x3f));
+		} else {
+			*o++ = '?';
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Read a str object as a new UTF-8 string (at most CPY_NAME_MAX code points). */
+static int read_str(struct cpy_target *t, uint64_t addr, char **out)
+{
+	const struct cpy_layout *l = &t->layout;
+	uint8_t data[CPY_NAME_MAX * 4];
+	uint32_t state;
+	int64_t length;
+	unsigned kind;
+	int rc;
+
+	*out = NULL;
+	if (!addr || (addr & 7))
+		return -EINVAL;
+	if ((rc = proc_read(&t->mem, addr + l->unicode.state, &state, 4)) < 0 ||
+	    (rc = proc_read(&t->mem, addr + l->unicode.length, &length, 8)) < 0)
+		return rc;
+	kind = (state >> 2) & 7;
+	if (!((state >> 5) & 1) || (kind != 1 && kind != 2 && kind != 4) || length < 0)
+		return -EINVAL;
+	if (length > CPY_NAME_MAX)
+		length = CPY_NAME_MAX;
+	if ((state >> 6) & 1) {
+		if ((rc = proc_read(&t->mem, addr + l->unicode.ascii_size, data, (size_t)length)) < 0)
+			return rc;
+		*out = malloc((size_t)length + 1);
+		if (!*out)
+			return -ENOMEM;
+		memcpy(*out, data, (size_t)length);
+		(*out)[length] = '\0';
+	} else {
+		if ((rc = proc_read(&t->mem, addr + l->unicode.compact_size, data, (size_t)length * kind)) < 0)
+			return rc;
+		*out = utf8_from_kind(data, (size_t)length, kind);
+		if (!*out)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Decode the code object at addr whose fingerprint bytes are fp. */
+static int decode_code(struct cpy_target *t, uint64_t addr, const uint8_t *fp, struct cpy_code **out)
+{
+	const struct cpy_layout *l = &t->layout;
+	struct cpy_code *e;
+	uint64_t type, qualname, filename, linetable;
+	int64_t units, tlen;
+	uint8_t *tab = NULL;
+	int32_t first;
+	int rc;
+
+	*out = NULL;
+#define FIELD(dst, off) memcpy(&(dst), fp + (off) - t->codes.fp_off, sizeof(dst))
+	FIELD(type, l->object.ob_type);
+	FIELD(qualname, l->code.qualname);
+	FIELD(filename, l->code.filename);
+	FIELD(linetable, l->code.linetable);
+	FIELD(first, l->code.firstlineno);
+#undef FIELD
+	if (t->code_type_addr && type != t->code_type_addr)
+		return -EINVAL;
+	if ((rc = proc_read(&t->mem, addr + l->object.ob_size, &units, 8)) < 0)
+		return rc;
+	if (units < 0 || units > (1 << 26))
+		return -EINVAL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->addr = addr;
+	e->firstlineno = first;
+	e->n_units = (uint32_t)units;
+	memcpy(e->fp, fp, t->codes.fp_len);
+	if ((rc = read_str(t, qualname, &e->qualname)) < 0 || (rc = read_str(t, filename, &e->filename)) < 0)
+		goto fail;
+	if ((rc = proc_read(&t->mem, linetable + l->bytes.ob_size, &tlen, 8)) < 0)
+		goto fail;
+	if (tlen < 0 || tlen > CPY_LINETABLE_MAX_BYTES) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	tab = malloc((size_t)tlen + 1);
+	if (!tab) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	if ((rc = proc_read(&t->mem, linetable + l->bytes.ob_sval, tab, (size_t)tlen)) < 0)
+		goto fail;
+	rc = cpy_linetable_decode(tab, (size_t)tlen, first, &e->lines, &e->nlines);
+	if (rc < 0)
+		goto fail;
+	free(tab);
+	*out = e;
+	return 0;
+fail:
+	free(tab);
+	cpy_code_free(e);
+	return rc;
+}
+
+/* Resolve every raw frame of the sample to a checked code entry and a line.
+ * Frames whose code object cannot be read or trusted get code == NULL. */
+static int resolve_codes(struct cpy_target *t, struct cpy_sample *s, uint32_t sample_gen)
+{
+	struct cpy_code_cache *c = &t->codes;
+	uint64_t addrs[PROC_READV_MAX];
+	size_t lens[PROC_READV_MAX];
+	void *dsts[PROC_READV_MAX];
+	uint8_t ok[PROC_READV_MAX];
+	static uint8_t fps[PROC_READV_MAX][CPY_FINGERPRINT_MAX];
+	size_t i = 0;
+	int rc;
+
+	while (i < s->nframes) {
+		size_t n = 0, j;
+
+		/* Gather up to PROC_READV_MAX code objects not yet checked this sample. */
+		for (; i < s->nframes && n < PROC_READV_MAX; i++) {
+			uint64_t a = s->raw_code[i];
+			struct cpy_code *e = cpy_code_cache_get(c, a);
+			size_t k;
+			int dup = 0;
+
+			if (e && e->seen_gen == sample_gen)
+				continue;
+			for (k = n; k > 0 && k + 8 > n; k--) /* cheap dedupe of recursion runs */
+				dup |= addrs[k - 1] == a + c->fp_off;
+			if (dup)
+				continue;
+			if (e) {
+				e->seen_gen = sample_gen;
+				e->fp_ok = 0;
+			}
+			addrs[n] = a + c->fp_off;
+			lens[n] = c->fp_len;
+			dsts[n] = fps[n];
+			n++;
+		}
+		if (n == 0)
+			continue;
+		rc = proc_readv(&t->mem, n, addrs, lens, dsts, ok);
+		if (rc < 0)
+			return rc;
+		for (j = 0; j < n; j++) {
+			uint64_t a = addrs[j] - c->fp_off;
+			struct cpy_code *e = cpy_code_cache_get(c, a);
+
+			if (!ok[j] || (e && e->seen_gen == sample_gen && e->fp_ok))
+				continue; /* unreadable, or a repeat already checked */
+			if (e && memcmp(e->fp, fps[j], c->fp_len) == 0) {
+				e->fp_ok = 1;
+				continue;
+			}
+			if (decode_code(t, a, fps[j], &e) < 0)
+				continue;
+			if (cpy_code_cache_put(c, e) < 0) {
+				cpy_code_free(e);
+				return -ENOMEM;
+			}
+			e->seen_gen = sample_gen;
+			e->fp_ok = 1;
+		}
+	}
+	return 0;
+}
+
+static uint32_t sample_counter;
+
+int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
+{
+	const struct cpy_layout *l = &t->layout;
+	uint64_t interp;
+	size_t ni = 0, ti;
+	uint32_t gen = ++sample_counter ? sample_counter : ++sample_counter;
+	int rc;
+
+	proc_mem_invalidate(&t->mem);
+	s->nthreads = 0;
+	s->nframes = 0;
+	rc = rd_u64(t, t->runtime_addr + l->runtime.interpreters_head, &interp);
+	if (rc < 0)
+		return rc == -ESRCH ? rc : proc_mem_describe(&t->mem, rc, t->runtime_addr, 8);
+	for (; interp && ni < CPY_MAX_INTERPRETERS; ni++) {
+		uint64_t ts, next_interp;
+		size_t nt = 0;
+
+		if ((interp & 7) || (rc = rd_u64(t, interp + l->interp.threads_head, &ts)) < 0 ||
+		    (rc = rd_u64(t, interp + l->interp.next, &next_interp)) < 0)
+			return rc == -ESRCH ? rc : pyro_err_set(EFAULT, "cannot read interpreter state at 0x%llx",
+								(unsigned long long)interp);
+		for (; ts && nt < CPY_MAX_THREADS; nt++) {
+			struct cpy_thread *th;
+			uint64_t frame = 0, next = 0;
+			uint32_t first = (uint32_t)s->nframes;
+
+			if (grow((void **)&s->threads, &s->cap_threads, s->nthreads + 1, sizeof(*s->threads)) < 0)
+				return -ENOMEM;
+			th = &s->threads[s->nthreads];
+			memset(th, 0, sizeof(*th));
+			th->tstate = ts;
+			if ((ts & 7) || (rc = rd_u64(t, ts + l->tstate.next, &next)) < 0 ||
+			    (rc = rd_u64(t, ts + l->tstate.thread_id, &th->thread_id)) < 0 ||
+			    (rc = rd_u64(t, ts + l->tstate.native_thread_id, &th->native_id)) < 0 ||
+			    (rc = current_frame(t, ts, &frame)) < 0) {
+				if (rc == -ESRCH)
+					return rc;
+				break; /* the thread list changed under us */
+			}
+			rc = walk_frames(t, s, frame, &th->depth);
+			if (rc < 0)
+				return rc;
+			th->torn = rc;
+			th->first = first;
+			if (th->torn) {
+				s->nframes = first;
+				th->depth = 0;
+			}
+			s->nthreads++;
+			ts = next;
+		}
+		interp = next_interp;
+	}
+	rc = resolve_codes(t, s, gen);
+	if (rc < 0)
+		return rc;
+	if (grow((void **)&s->frames, &s->cap_frames, s->nframes, sizeof(*s->frames)) < 0)
+		return -ENOMEM;
+	for (ti = 0; ti < s->nthreads; ti++) {
+		struct cpy_thread *th = &s->threads[ti];
+		uint32_t k;
+
+		for (k = th->first; k < th->first + th->depth; k++) {
+			struct cpy_code *e = cpy_code_cache_get(&t->codes, s->raw_code[k]);
+			int64_t unit = s->raw_unit[k];
+
+			if (!e || e->seen_gen != gen || !e->fp_ok || unit > (int64_t)e->n_units) {
+				th->torn = 1;
+				break;
+			}
+			s->frames[k].code = e;
+			s->frames[k].line = cpy_linetable_line(e->lines, e->nlines, unit, e->firstlineno);
+		}
+	}
+	return 0;
+}
+
+void cpy_sample_release(struct cpy_sample *s)
+{
+	free(s->threads);
+	free(s->frames);
+	free(s->raw_code);
+	free(s->raw_unit);
+	memset(s, 0, sizeof(*s));
+}

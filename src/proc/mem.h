@@ -1,0 +1,56 @@
+/*
+ * mem.h - reading another process's memory, never writing it.
+ *
+ * Reads go through process_vm_readv. A small direct-mapped page cache serves
+ * the many small reads of one sample (frames sit next to each other); the
+ * sampler calls proc_mem_invalidate() before each sample, so the cache never
+ * returns bytes older than the current sample.
+ */
+#ifndef PYRO_PROC_MEM_H
+#define PYRO_PROC_MEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROC_PAGE_SIZE 4096u
+#define PROC_CACHE_PAGES 256u
+#define PROC_READV_MAX 1024u
+
+struct proc_page {
+	uint64_t addr;  /* page-aligned remote address */
+	uint64_t gen;   /* valid when equal to proc_mem.gen */
+	uint8_t data[PROC_PAGE_SIZE];
+};
+
+struct proc_mem {
+	pid_t pid;
+	uint64_t gen;
+	struct proc_page *pages; /* owned, PROC_CACHE_PAGES of them */
+	uint64_t syscalls;       /* statistics */
+	uint64_t bytes;
+};
+
+int proc_mem_init(struct proc_mem *m, pid_t pid);
+void proc_mem_release(struct proc_mem *m);
+/* Drop every cached page (cheap: bumps a generation). */
+void proc_mem_invalidate(struct proc_mem *m);
+
+/* Read len bytes at addr, through the cache when small. Returns 0 or
+ * negative errno: -ESRCH (the process is gone), -EPERM, -EFAULT (not mapped).
+ * Sets no message: callers on the hot path count failures instead, and
+ * proc_mem_describe() makes one when needed. dst is unspecified on failure. */
+int proc_read(struct proc_mem *m, uint64_t addr, void *dst, size_t len);
+/* The same without the cache. Loops on partial reads. */
+int proc_read_direct(struct proc_mem *m, uint64_t addr, void *dst, size_t len);
+
+/* Read n regions with as few system calls as possible. ok[i] is set to 1 for
+ * each region read whole, 0 otherwise. Returns 0, or -ESRCH/-EPERM when the
+ * process as a whole cannot be read. */
+int proc_readv(struct proc_mem *m, size_t n, const uint64_t *addr, const size_t *len, void *const *dst,
+	       uint8_t *ok);
+
+/* Set the error message for a failed read: what failed, where, and why. */
+int proc_mem_describe(struct proc_mem *m, int rc, uint64_t addr, size_t len);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * task.c - /proc/PID/task: thread ids and per-thread scheduler state.
+ */
+#include "proc/task.h"
+#include "util/err.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int proc_task_list(pid_t pid, pid_t **tids, size_t *n)
+{
+	char path[64];
+	struct dirent *de;
+	pid_t *v = NULL;
+	size_t cap = 0, cnt = 0;
+	DIR *d;
+	int rc = 0;
+
+	*tids = NULL;
+	*n = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	d = opendir(path);
+	if (!d)
+		return pyro_err_set(errno == ENOENT ? ESRCH : errno, "cannot list threads of pid %d: %s", (int)pid,
+				    errno == ENOENT ? "no such process" : strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		char *end;
+		long t = strtol(de->d_name, &end, 10);
+
+		if (*end || t <= 0)
+			continue;
+		if (cnt >= PROC_MAX_TASKS)
+			break;
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			pid_t *nv = realloc(v, ncap * sizeof(*nv));
+
+			if (!nv) {
+				rc = pyro_err_set(ENOMEM, "out of memory listing threads");
+				goto out;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		v[cnt++] = (pid_t)t;
+	}
+	*tids = v;
+	*n = cnt;
+	v = NULL;
+out:
+	free(v);
+	closedir(d);
+	return rc;
+}
+
+int proc_task_stat_parse(const char *text, size_t len, struct proc_task_stat *st)
+{
+	const char *p, *end = text + len;
+	unsigned long long ut, stt;
+	char buf[512];
+	size_t n;
+
+	/* comm may hold spaces and parentheses: the state follows the last ')'. */
+	for (p = end; p > text && p[-1] != ')'; p--)
+		;
+	if (p == text)
+		return -EINVAL;
+	n = (size_t)(end - p) < sizeof(buf) - 1 ? (size_t)(end - p) : sizeof(buf) - 1;
+	memcpy(buf, p, n);
+	buf[n] = '\0';
+	/* " S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime" */
+	if (sscanf(buf, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &st->state, &ut, &stt) != 3)
+		return -EINVAL;
+	st->utime = ut;
+	st->stime = stt;
+	return 0;
+}
+
+int proc_task_open(pid_t pid, pid_t tid)
+{
+	char path[96];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+int proc_task_read(int fd, struct proc_task_stat *st)
+{
+	char buf[1024];
+	ssize_t r;
+
+	r = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (r <= 0)
+		return r < 0 ? -errno : -ESRCH;
+	buf[r] = '\0';
+	return proc_task_stat_parse(buf, (size_t)r, st);
+}

@@ -1,0 +1,31 @@
+/*
+ * task.h - the threads of another process and whether each is on a CPU.
+ */
+#ifndef PYRO_PROC_TASK_H
+#define PYRO_PROC_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define PROC_MAX_TASKS 65536
+
+struct proc_task_stat {
+	char state;      /* 'R' running or runnable, 'S' sleeping, 'D' disk, ... */
+	uint64_t utime;  /* clock ticks */
+	uint64_t stime;
+};
+
+/* List the thread ids of pid into a malloc'd array. Returns 0 or negative
+ * (-ESRCH when the process is gone). */
+int proc_task_list(pid_t pid, pid_t **tids, size_t *n);
+
+/* Parse the text of /proc/PID/task/TID/stat. Returns 0 or -EINVAL. */
+int proc_task_stat_parse(const char *text, size_t len, struct proc_task_stat *st);
+
+/* Open /proc/PID/task/TID/stat for repeated reads; returns an fd or negative. */
+int proc_task_open(pid_t pid, pid_t tid);
+/* Re-read an open stat file (one pread). Returns 0 or negative. */
+int proc_task_read(int fd, struct proc_task_stat *st);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * model.c - the in-memory profile tables: growth, lookup, release.
+ */
+#include "profile/model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+void pyro_profile_init(struct pyro_profile *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+static void header_release(struct pyro_header *h)
+{
+	size_t i;
+
+	free(h->producer);
+	free(h->python_version);
+	for (i = 0; i < h->argc; i++)
+		free(h->argv[i]);
+	free(h->argv);
+	memset(h, 0, sizeof(*h));
+}
+
+void pyro_profile_release(struct pyro_profile *p)
+{
+	size_t i;
+
+	header_release(&p->header);
+	for (i = 0; i < p->nstrings; i++)
+		free(p->strings[i]);
+	free(p->strings);
+	free(p->string_len);
+	free(p->frames);
+	free(p->stacks);
+	free(p->threads);
+	free(p->samples);
+	memset(p, 0, sizeof(*p));
+}
+
+const char *pyro_profile_str(const struct pyro_profile *p, uint32_t id)
+{
+	return id < p->nstrings ? p->strings[id] : "?";
+}
+
+int pyro_grow(void **v, size_t *cap, size_t want, size_t elem)
+{
+	size_t ncap;
+	void *nv;
+
+	if (want <= *cap)
+		return 0;
+	if (want > PYRO_MAX_TABLE)
+		return -E2BIG;
+	ncap = *cap ? *cap : 64;
+	while (ncap < want)
+		ncap *= 2;
+	nv = realloc(*v, ncap * elem);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+int pyro_profile_add_string(struct pyro_profile *p, const char *s, size_t n)
+{
+	size_t cap = p->cap_strings;
+	char *copy;
+	int rc;
+
+	if (n > PYRO_MAX_STRING)
+		return -E2BIG;
+	rc = pyro_grow((void **)&p->strings, &cap, p->nstrings + 1, sizeof(*p->strings));
+	if (rc < 0)
+		return rc;
+	if (cap != p->cap_strings) {
+		uint32_t *nl = realloc(p->string_len, cap * sizeof(*nl));
+
+		if (!nl)
+			return -ENOMEM;
+		p->string_len = nl;
+		p->cap_strings = cap;
+	}
+	copy = malloc(n + 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, s, n);
+	copy[n] = '\0';
+	p->strings[p->nstrings] = copy;
+	p->string_len[p->nstrings] = (uint32_t)n;
+	p->nstrings++;
+	return 0;
+}

@@ -1,0 +1,149 @@
+/*
+ * profile.h - the profile model every producer writes and every consumer
+ * reads, and the .pyro file that holds it (docs/FORMAT.md is the contract).
+ *
+ * Tables are append-only and ids are indexes: strings, frames (a function at
+ * a line), stacks (a trie: parent stack + frame), threads, then samples that
+ * name a thread and a stack. The writer interns as it goes and streams new
+ * entries at each flush, so a killed recorder leaves a readable file.
+ */
+#ifndef PYRO_PROFILE_PROFILE_H
+#define PYRO_PROFILE_PROFILE_H
+
+#include "util/buf.h"
+#include "util/hash.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define PYRO_MAGIC "\x89PYRO\r\n\x1a"
+#define PYRO_MAGIC_LEN 8
+#define PYRO_FORMAT_MAJOR 1
+#define PYRO_FORMAT_MINOR 0
+
+#define PYRO_MAX_STRING (1u << 20)
+#define PYRO_MAX_ARGS 4096
+#define PYRO_MAX_TABLE (1u << 28)
+#define PYRO_NO_ID UINT32_MAX
+
+enum pyro_chunk {
+	PYRO_CHUNK_HEADER = 1,
+	PYRO_CHUNK_STRINGS = 2,
+	PYRO_CHUNK_FRAMES = 3,
+	PYRO_CHUNK_STACKS = 4,
+	PYRO_CHUNK_THREADS = 5,
+	PYRO_CHUNK_SAMPLES = 6,
+	PYRO_CHUNK_END = 7,
+};
+
+enum pyro_mode { PYRO_MODE_WALL = 0, PYRO_MODE_CPU = 1 };
+enum pyro_frame_kind { PYRO_FRAME_PYTHON = 0, PYRO_FRAME_NATIVE = 1 };
+
+struct pyro_header {
+	char *producer;        /* owned: "pyrometer 0.1.0" */
+	char *python_version;  /* owned: "3.12.1" */
+	char **argv;           /* owned */
+	size_t argc;
+	uint64_t pid;
+	uint64_t start_ns;     /* Unix time */
+	uint32_t mode;         /* enum pyro_mode */
+	uint32_t rate_hz;
+};
+
+struct pyro_frame {
+	uint32_t name;         /* string ids */
+	uint32_t file;
+	int32_t first_line;
+	int32_t line;
+	uint32_t kind;
+};
+
+struct pyro_stack {
+	uint32_t parent;       /* stack id, or PYRO_NO_ID for a root */
+	uint32_t frame;
+};
+
+struct pyro_thread {
+	uint64_t native_id;
+	uint64_t thread_id;
+	uint32_t name;         /* string id or PYRO_NO_ID */
+};
+
+struct pyro_sample {
+	uint32_t thread;
+	uint32_t stack;        /* PYRO_NO_ID: no Python frames */
+	uint64_t time_ns;      /* since the start of recording */
+	uint64_t weight_ns;    /* time this sample stands for */
+};
+
+struct pyro_end {
+	int present;
+	uint64_t ticks;        /* sampling attempts */
+	uint64_t errors;       /* torn or unreadable thread stacks */
+	uint64_t duration_ns;
+	uint64_t exit_status;  /* target's exit code + 1, 0 when unknown */
+};
+
+struct pyro_profile {
+	struct pyro_header header;
+	char **strings;        /* owned, NUL-terminated */
+	uint32_t *string_len;
+	size_t nstrings, cap_strings;
+	struct pyro_frame *frames;
+	size_t nframes, cap_frames;
+	struct pyro_stack *stacks;
+	size_t nstacks, cap_stacks;
+	struct pyro_thread *threads;
+	size_t nthreads, cap_threads;
+	struct pyro_sample *samples;
+	size_t nsamples, cap_samples;
+	struct pyro_end end;
+	char warning[512];     /* set when the file was cut short */
+};
+
+void pyro_profile_init(struct pyro_profile *p);
+void pyro_profile_release(struct pyro_profile *p);
+
+/* Parse a whole .pyro image. Every length, varint and index is checked.
+ * Returns 0 (with p->warning set when the file ends inside a chunk: what
+ * came before is kept), or negative with a message naming the byte offset
+ * and what was expected; p is then released. */
+int pyro_profile_parse(const uint8_t *data, size_t len, struct pyro_profile *p);
+/* Read and parse a file; messages start with the path. */
+int pyro_profile_read(const char *path, struct pyro_profile *p);
+
+/* The string for id, or "?" when out of range. */
+const char *pyro_profile_str(const struct pyro_profile *p, uint32_t id);
+
+/* Streaming writer. */
+struct pyro_writer {
+	int fd;
+	struct pyro_profile tables;  /* owned copy of everything written, for interning */
+	struct pyro_hash string_ids; /* content hash (probed) -> id */
+	struct pyro_hash frame_ids;
+	struct pyro_hash stack_ids;  /* (parent+1, frame) -> id */
+	size_t flushed_strings, flushed_frames, flushed_stacks, flushed_threads;
+	struct pyro_buf samples;     /* pending SAMPLES payload */
+	uint64_t pending_samples;
+	uint64_t last_time_ns;
+	uint64_t bytes_written;
+	int failed;                  /* sticky: a write failed; message kept */
+};
+
+/* Create path and write the magic and header. Returns 0 or negative. */
+int pyro_writer_open(struct pyro_writer *w, const char *path, const struct pyro_header *h);
+/* Intern; return the id, or PYRO_NO_ID on allocation failure (sticky). */
+uint32_t pyro_writer_string(struct pyro_writer *w, const char *s, size_t n);
+uint32_t pyro_writer_frame(struct pyro_writer *w, const struct pyro_frame *f);
+uint32_t pyro_writer_stack(struct pyro_writer *w, uint32_t parent, uint32_t frame);
+/* Add a thread (not interned: the caller keeps its own map). */
+uint32_t pyro_writer_thread(struct pyro_writer *w, const struct pyro_thread *t);
+void pyro_writer_sample(struct pyro_writer *w, const struct pyro_sample *s);
+/* Write everything new since the last flush. Returns 0 or negative. */
+int pyro_writer_flush(struct pyro_writer *w);
+/* Flush, write the END chunk and close. The tables stay readable in
+ * w->tables until pyro_writer_release(). */
+int pyro_writer_close(struct pyro_writer *w, const struct pyro_end *end);
+void pyro_writer_release(struct pyro_writer *w);
+
+#endif

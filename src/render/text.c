@@ -1,0 +1,122 @@
+/*
+ * text.c - the summary printed by `record` at exit and by `report`.
+ */
+#include "analysis/summary.h"
+#include "render/render.h"
+#include "util/err.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+static void fmt_time(char *buf, size_t n, uint64_t ns)
+{
+	if (ns >= 1000000000ull)
+		snprintf(buf, n, "%.3fs", (double)ns / 1e9);
+	else
+		snprintf(buf, n, "%.1fms", (double)ns / 1e6);
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0.0;
+}
+
+/* Paths under the working directory are shown relative to it. */
+static const char *show_path(const char *path, const char *cwd, size_t cwd_len)
+{
+	if (cwd_len && strncmp(path, cwd, cwd_len) == 0 && path[cwd_len] == '/')
+		return path + cwd_len + 1;
+	return path;
+}
+
+int pyro_render_text(const struct pyro_profile *p, const struct pyro_render_opts *o, FILE *out)
+{
+	const struct pyro_header *h = &p->header;
+	struct pyro_summary s;
+	char cwd[PATH_MAX], t1[32], t2[32];
+	size_t cwd_len = 0, i, top = o && o->top ? o->top : 10;
+	uint64_t ticks, duration, thread_samples;
+	double rate;
+	int rc;
+
+	rc = pyro_summary_compute(p, &s);
+	if (rc < 0)
+		return pyro_err_set(ENOMEM, "out of memory summarizing the profile");
+	if (getcwd(cwd, sizeof(cwd)))
+		cwd_len = strlen(cwd);
+
+	if (p->end.present) {
+		ticks = p->end.ticks;
+		duration = p->end.duration_ns;
+	} else {
+		ticks = 0;
+		for (i = 0; i < p->nsamples; i++)
+			if (i == 0 || p->samples[i].time_ns != p->samples[i - 1].time_ns)
+				ticks++;
+		duration = p->nsamples ? p->samples[p->nsamples - 1].time_ns : 0;
+	}
+	thread_samples = s.samples + p->end.errors;
+	rate = duration ? (double)ticks * 1e9 / (double)duration : 0.0;
+
+	fmt_time(t1, sizeof(t1), duration);
+	fprintf(out, "pyrometer: pid %llu, Python %s, %s mode, %s\n", (unsigned long long)h->pid, h->python_version,
+		h->mode == PYRO_MODE_CPU ? "cpu" : "wall", t1);
+	if (h->argc) {
+		fprintf(out, "  command:");
+		for (i = 0; i < h->argc && i < 16; i++)
+			fprintf(out, " %s", h->argv[i]);
+		fprintf(out, "%s\n", h->argc > 16 ? " ..." : "");
+	}
+	fprintf(out, "  samples %llu at %.1f Hz (target %u Hz), %zu thread%s, errors %llu (%.2f%%)\n",
+		(unsigned long long)ticks, rate, h->rate_hz, s.threads_with_samples,
+		s.threads_with_samples == 1 ? "" : "s", (unsigned long long)p->end.errors,
+		pct(p->end.errors, thread_samples));
+	if (p->end.present && p->end.exit_status)
+		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));
+	if (!s.total_ns) {
+		fprintf(out, "\nNo Python samples were recorded.\n");
+		goto out;
+	}
+
+	pyro_summary_sort_self(&s);
+	fprintf(out, "\nTop functions by self time\n");
+	fprintf(out, "  %7s %10s %7s %10s  %s\n", "self%", "self", "total%", "total", "function");
+	for (i = 0; i < s.nfns && i < top && s.fns[i].self_ns; i++) {
+		const struct pyro_fn_stat *f = &s.fns[i];
+
+		fmt_time(t1, sizeof(t1), f->self_ns);
+		fmt_time(t2, sizeof(t2), f->total_ns);
+		fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pct(f->self_ns, s.total_ns), t1,
+			pct(f->total_ns, s.total_ns), t2, pyro_profile_str(p, f->name),
+			show_path(pyro_profile_str(p, f->file), cwd, cwd_len), f->first_line);
+	}
+
+	pyro_summary_sort_total(&s);
+	fprintf(out, "\nTop functions by total time\n");
+	fprintf(out, "  %7s %10s %7s %10s  %s\n", "total%", "total", "self%", "self", "function");
+	for (i = 0; i < s.nfns && i < top; i++) {
+		const struct pyro_fn_stat *f = &s.fns[i];
+
+		fmt_time(t1, sizeof(t1), f->total_ns);
+		fmt_time(t2, sizeof(t2), f->self_ns);
+		fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pct(f->total_ns, s.total_ns), t1,
+			pct(f->self_ns, s.total_ns), t2, pyro_profile_str(p, f->name),
+			show_path(pyro_profile_str(p, f->file), cwd, cwd_len), f->first_line);
+	}
+
+	pyro_summary_sort_lines(&s);
+	fprintf(out, "\nHottest lines\n");
+	fprintf(out, "  %7s %10s  %s\n", "self%", "self", "line");
+	for (i = 0; i < s.nlines && i < top && s.lines[i].self_ns; i++) {
+		const struct pyro_line_stat *l = &s.lines[i];
+
+		fmt_time(t1, sizeof(t1), l->self_ns);
+		fprintf(out, "  %6.1f%% %10s  %s:%d  %s\n", pct(l->self_ns, s.total_ns), t1,
+			show_path(pyro_profile_str(p, l->file), cwd, cwd_len), l->line, pyro_profile_str(p, l->name));
+	}
+out:
+	pyro_summary_release(&s);
+	return ferror(out) ? pyro_err_set(EIO, "cannot write the report") : 0;
+}

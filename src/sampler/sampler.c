@@ -1,0 +1,450 @@
+/*
+ * sampler.c - the sampling loop.
+ *
+ * Signals: SIGINT or SIGTERM ends an attach-mode recording; the target keeps
+ * running. In launch mode the child decides: a Ctrl-C from the terminal
+ * reaches it directly, a signal sent to pyrometer alone is forwarded, and
+ * recording goes on until the child exits (a third signal stops at once).
+ */
+#include "sampler/sampler.h"
+#include "cpython/target.h"
+#include "proc/launch.h"
+#include "proc/task.h"
+#include "profile/profile.h"
+#include "util/err.h"
+#include "util/hash.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define FLUSH_NS 1000000000ull
+#define STATUS_NS 200000000ull
+#define LAUNCH_POLL_NS 1000000ull
+
+static volatile sig_atomic_t got_signals;
+static volatile sig_atomic_t last_signal;
+static volatile sig_atomic_t signal_from_tty;
+static volatile sig_atomic_t child_changed;
+
+static void on_stop(int sig, siginfo_t *si, void *ctx)
+{
+	(void)ctx;
+	got_signals++;
+	last_signal = sig;
+	signal_from_tty = si && si->si_code == SI_KERNEL;
+}
+
+static void on_child(int sig)
+{
+	(void)sig;
+	child_changed = 1;
+}
+
+static uint64_t now_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t deadline)
+{
+	struct timespec ts = { (time_t)(deadline / 1000000000ull), (long)(deadline % 1000000000ull) };
+
+	/* EINTR: a signal arrived; the loop checks why. */
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+/* A thread seen by the sampler: its profile id and its stat file. */
+struct tracked_thread {
+	uint64_t native_id;
+	uint32_t writer_id;
+	int stat_fd;            /* -1 until opened (cpu mode) */
+};
+
+struct recorder {
+	const struct sampler_opts *o;
+	struct sampler_result *res;
+	struct cpy_target target;
+	struct cpy_sample sample;
+	struct pyro_writer writer;
+	struct pyro_hash thread_ix;   /* native id + 1 -> index into threads */
+	struct tracked_thread *threads;
+	size_t nthreads, cap_threads;
+	struct pyro_hash frame_ids;   /* (code id, line) -> frame id */
+	uint32_t *stack_scratch;
+	uint64_t t0, t0_real;
+	int attached, writer_open;
+};
+
+static struct tracked_thread *thread_for(struct recorder *r, uint64_t native_id)
+{
+	uint64_t idx;
+	struct pyro_thread pt;
+	struct tracked_thread *t;
+
+	if (pyro_hash_get(&r->thread_ix, native_id + 1, &idx))
+		return &r->threads[idx];
+	if (r->nthreads == r->cap_threads) {
+		size_t ncap = r->cap_threads ? r->cap_threads * 2 : 16;
+		struct tracked_thread *nv = realloc(r->threads, ncap * sizeof(*nv));
+
+		if (!nv)
+			return NULL;
+		r->threads = nv;
+		r->cap_threads = ncap;
+	}
+	memset(&pt, 0, sizeof(pt));
+	pt.native_id = native_id;
+	pt.name = PYRO_NO_ID;
+	t = &r->threads[r->nthreads];
+	t->native_id = native_id;
+	t->stat_fd = -1;
+	t->writer_id = pyro_writer_thread(&r->writer, &pt);
+	if (t->writer_id == PYRO_NO_ID || pyro_hash_put(&r->thread_ix, native_id + 1, r->nthreads) < 0)
+		return NULL;
+	return &r->threads[r->nthreads++];
+}
+
+static int on_cpu(struct recorder *r, struct tracked_thread *t)
+{
+	struct proc_task_stat st;
+
+	if (t->stat_fd < 0) {
+		t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id);
+		if (t->stat_fd < 0)
+			return 0;
+	}
+	if (proc_task_read(t->stat_fd, &st) < 0)
+		return 0;
+	return st.state == 'R';
+}
+
+static uint32_t frame_id(struct recorder *r, const struct cpy_frame *f)
+{
+	uint64_t key = ((uint64_t)f->code->id << 32 | (uint32_t)f->line) + 1, id;
+	struct pyro_frame pf;
+
+	if (pyro_hash_get(&r->frame_ids, key, &id))
+		return (uint32_t)id;
+	memset(&pf, 0, sizeof(pf));
+	pf.name = pyro_writer_string(&r->writer, f->code->qualname, strlen(f->code->qualname));
+	pf.file = pyro_writer_string(&r->writer, f->code->filename, strlen(f->code->filename));
+	pf.first_line = f->code->firstlineno;
+	pf.line = f->line;
+	pf.kind = PYRO_FRAME_PYTHON;
+	id = pyro_writer_frame(&r->writer, &pf);
+	if (id != PYRO_NO_ID && pyro_hash_put(&r->frame_ids, key, id) < 0)
+		return PYRO_NO_ID;
+	return (uint32_t)id;
+}
+
+/* Record every thread of one sample. */
+static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t weight)
+{
+	struct cpy_sample *s = &r->sample;
+	size_t i;
+
+	for (i = 0; i < s->nthreads; i++) {
+		const struct cpy_thread *th = &s->threads[i];
+		struct tracked_thread *tt;
+		struct pyro_sample ps;
+		uint32_t stack = PYRO_NO_ID;
+		int64_t k;
+
+		if (th->torn) {
+			r->res->errors++;
+			continue;
+		}
+		if (th->depth == 0)
+			continue; /* no Python frames right now */
+		tt = thread_for(r, th->native_id);
+		if (!tt)
+			return pyro_err_set(ENOMEM, "out of memory tracking threads");
+		if (r->o->mode == SAMPLER_CPU && !on_cpu(r, tt))
+			continue;
+		for (k = (int64_t)(th->first + th->depth) - 1; k >= (int64_t)th->first; k--) {
+			uint32_t f = frame_id(r, &s->frames[k]);
+
+			if (f == PYRO_NO_ID)
+				return -ENOMEM;
+			stack = pyro_writer_stack(&r->writer, stack, f);
+			if (stack == PYRO_NO_ID)
+				return -ENOMEM;
+		}
+		ps.thread = tt->writer_id;
+		ps.stack = stack;
+		ps.time_ns = t_ns;
+		ps.weight_ns = weight;
+		pyro_writer_sample(&r->writer, &ps);
+		r->res->samples++;
+	}
+	return 0;
+}
+
+static void status(struct recorder *r, uint64_t elapsed, int final)
+{
+	double secs = (double)elapsed / 1e9;
+
+	if (final) {
+		fputs("\r\033[K", stderr);
+		return;
+	}
+	fprintf(stderr, "\r\033[Kpyrometer: pid %d  %.1fs  %llu samples  %.0f Hz  %llu errors", (int)r->target.pid,
+		secs, (unsigned long long)r->res->ticks, secs > 0 ? (double)r->res->ticks / secs : 0.0,
+		(unsigned long long)r->res->errors);
+	fflush(stderr);
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_stop;
+	sa.sa_flags = SA_SIGINFO; /* no SA_RESTART: a sleep ends early */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_child;
+	sa.sa_flags = SA_NOCLDSTOP;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGCHLD, &sa, NULL);
+}
+
+/* Reap the launched child if it has exited. Returns 1 when it has. */
+static int reap(struct recorder *r)
+{
+	int st;
+	pid_t w;
+
+	if (r->o->pid || r->res->child_exit >= 0)
+		return r->res->child_exit >= 0;
+	child_changed = 0;
+	w = waitpid(r->res->pid, &st, WNOHANG);
+	if (w > 0) {
+		r->res->child_exit = proc_exit_code(st);
+		return 1;
+	}
+	return 0;
+}
+
+/* Launch mode: wait for the child to become a Python process. */
+static int wait_for_python(struct recorder *r)
+{
+	uint64_t polls = 0;
+
+	for (;;) {
+		int rc = cpy_attach(&r->target, r->res->pid, 1);
+
+		if (rc == 0)
+			return 0;
+		if (rc != -EAGAIN)
+			return rc;
+		if (reap(r))
+			return pyro_err_set(ENOEXEC, "%s (pid %d) exited with status %d before a Python interpreter "
+					    "appeared in it", r->o->argv[0], (int)r->res->pid, r->res->child_exit);
+		if (got_signals >= 3)
+			return pyro_err_set(EINTR, "interrupted while waiting for Python to start");
+		polls++;
+		sleep_until(now_ns(CLOCK_MONOTONIC) + (polls < 1000 ? LAUNCH_POLL_NS : 10 * LAUNCH_POLL_NS));
+	}
+}
+
+static int open_writer(struct recorder *r)
+{
+	struct pyro_header h;
+	char producer[64];
+	int rc;
+
+	if (r->o->output)
+		snprintf(r->res->output, sizeof(r->res->output), "%s", r->o->output);
+	else
+		snprintf(r->res->output, sizeof(r->res->output), "pyrometer-%d.pyro", (int)r->res->pid);
+	memset(&h, 0, sizeof(h));
+	snprintf(producer, sizeof(producer), "pyrometer %s", PYROMETER_VERSION);
+	h.producer = producer;
+	h.python_version = r->target.version;
+	h.pid = (uint64_t)r->res->pid;
+	h.start_ns = r->t0_real;
+	h.mode = r->o->mode == SAMPLER_CPU ? PYRO_MODE_CPU : PYRO_MODE_WALL;
+	h.rate_hz = r->o->rate_hz;
+	if (r->o->argv) {
+		for (h.argc = 0; r->o->argv[h.argc]; h.argc++)
+			;
+		h.argv = r->o->argv;
+	} else {
+		/* The attached process's own command line. */
+		char path[64], *text = NULL;
+		size_t len = 0, n = 0, i;
+		FILE *f;
+		static char *args[PYRO_MAX_ARGS];
+
+		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)r->res->pid);
+		f = fopen(path, "r");
+		if (f) {
+			text = malloc(65536);
+			if (text)
+				len = fread(text, 1, 65535, f);
+			fclose(f);
+		}
+		for (i = 0; text && i < len && n < PYRO_MAX_ARGS; i += strlen(text + i) + 1) {
+			text[len] = '\0';
+			args[n++] = text + i;
+		}
+		h.argv = args;
+		h.argc = n;
+		rc = pyro_writer_open(&r->writer, r->res->output, &h);
+		free(text);
+		goto out;
+	}
+	rc = pyro_writer_open(&r->writer, r->res->output, &h);
+out:
+	if (rc == 0)
+		r->writer_open = 1;
+	return rc;
+}
+
+static int sample_loop(struct recorder *r)
+{
+	const struct sampler_opts *o = r->o;
+	uint64_t interval = 1000000000ull / o->rate_hz;
+	uint64_t next, prev, last_flush, last_status = 0;
+	uint64_t stop_at = o->duration_s > 0 ? r->t0 + (uint64_t)(o->duration_s * 1e9) : 0;
+	int forwarded = 0, rc = 0;
+
+	next = last_flush = now_ns(CLOCK_MONOTONIC);
+	prev = next - interval; /* the first sample stands for one interval */
+	for (;;) {
+		uint64_t now;
+
+		if (got_signals) {
+			if (o->pid || got_signals >= 3)
+				break;
+			if (!forwarded && !signal_from_tty)
+				kill(r->res->pid, last_signal);
+			forwarded = 1;
+		}
+		if (child_changed && reap(r))
+			break;
+
+		now = now_ns(CLOCK_MONOTONIC);
+		if (stop_at && now >= stop_at)
+			break;
+		rc = cpy_sample(&r->target, &r->sample);
+		r->res->ticks++;
+		if (rc == -ESRCH) {
+			r->res->ticks--;
+			rc = 0;
+			if (!o->pid && !reap(r)) {
+				/* Gone but not yet reaped: wait for it. */
+				sleep_until(now + interval);
+				continue;
+			}
+			break;
+		}
+		if (rc < 0) {
+			r->res->errors++;
+			rc = 0;
+		} else {
+			rc = record_sample(r, now - r->t0, now - prev);
+			if (rc < 0)
+				break;
+		}
+		prev = now;
+		if (now - last_flush >= FLUSH_NS) {
+			rc = pyro_writer_flush(&r->writer);
+			if (rc < 0)
+				break;
+			last_flush = now;
+		}
+		if (o->status_line && now - last_status >= STATUS_NS) {
+			status(r, now - r->t0, 0);
+			last_status = now;
+		}
+		next += interval;
+		now = now_ns(CLOCK_MONOTONIC);
+		if (next < now) {
+			/* Behind: skip the missed deadlines; the next sample's
+			 * weight covers the gap. */
+			r->res->late += (now - next) / interval + 1;
+			next = now + interval - (now - next) % interval;
+		}
+		sleep_until(next);
+	}
+	if (o->status_line)
+		status(r, 0, 1);
+	r->res->duration_ns = now_ns(CLOCK_MONOTONIC) - r->t0;
+	return rc;
+}
+
+int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
+{
+	struct recorder r;
+	struct pyro_end end;
+	int rc;
+
+	memset(&r, 0, sizeof(r));
+	memset(res, 0, sizeof(*res));
+	res->child_exit = -1;
+	r.o = o;
+	r.res = res;
+	got_signals = 0;
+	child_changed = 0;
+	install_signals();
+
+	if (o->pid) {
+		res->pid = o->pid;
+		rc = cpy_attach(&r.target, o->pid, 0);
+	} else {
+		rc = proc_launch(o->argv, &res->pid);
+		if (rc < 0)
+			return rc;
+		rc = wait_for_python(&r);
+	}
+	if (rc < 0)
+		goto out;
+	r.attached = 1;
+	r.t0 = now_ns(CLOCK_MONOTONIC);
+	r.t0_real = now_ns(CLOCK_REALTIME);
+	rc = open_writer(&r);
+	if (rc < 0)
+		goto out;
+	rc = sample_loop(&r);
+	memset(&end, 0, sizeof(end));
+	end.ticks = res->ticks;
+	end.errors = res->errors;
+	end.duration_ns = res->duration_ns;
+	end.exit_status = res->child_exit >= 0 ? (uint64_t)res->child_exit + 1 : 0;
+	{
+		int crc = pyro_writer_close(&r.writer, &end);
+
+		if (rc == 0)
+			rc = crc;
+	}
+out:
+	if (r.writer_open)
+		pyro_writer_release(&r.writer);
+	if (r.attached) {
+		size_t i;
+
+		for (i = 0; i < r.nthreads; i++)
+			if (r.threads[i].stat_fd >= 0)
+				close(r.threads[i].stat_fd);
+		cpy_target_release(&r.target);
+	}
+	cpy_sample_release(&r.sample);
+	pyro_hash_release(&r.thread_ix);
+	pyro_hash_release(&r.frame_ids);
+	free(r.threads);
+	return rc;
+}

@@ -1,0 +1,48 @@
+/*
+ * sampler.h - record a profile of a running or launched CPython process.
+ *
+ * The loop samples every thread on absolute deadlines (clock_nanosleep with
+ * TIMER_ABSTIME: no busy-waiting, no drift), weights each sample by the real
+ * time since the previous one, and streams everything through the .pyro
+ * writer, flushing at least once a second. It never pauses or writes to the
+ * target.
+ */
+#ifndef PYRO_SAMPLER_SAMPLER_H
+#define PYRO_SAMPLER_SAMPLER_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SAMPLER_MAX_RATE 100000
+
+enum sampler_mode { SAMPLER_WALL = 0, SAMPLER_CPU = 1 };
+
+struct sampler_opts {
+	pid_t pid;              /* attach to this, or 0 to launch argv */
+	char **argv;            /* borrowed; NULL-terminated */
+	unsigned rate_hz;
+	double duration_s;      /* 0: until the target exits or a signal */
+	int mode;               /* enum sampler_mode */
+	const char *output;     /* NULL: pyrometer-<pid>.pyro */
+	int status_line;        /* draw a status line on stderr */
+};
+
+struct sampler_result {
+	pid_t pid;
+	int child_exit;         /* launched target's exit code, or -1 */
+	uint64_t ticks;         /* sampling rounds */
+	uint64_t samples;       /* thread stacks recorded */
+	uint64_t errors;        /* torn or unreadable thread stacks */
+	uint64_t late;          /* deadlines missed */
+	uint64_t duration_ns;
+	char output[PATH_MAX];
+};
+
+/* Record. Returns 0 when a profile was written (the target may have exited
+ * or been launched and finished), or negative with a message. In launch
+ * mode *res->child_exit is valid whenever the child was started, even on
+ * failure. */
+int sampler_record(const struct sampler_opts *o, struct sampler_result *res);
+
+#endif

@@ -1,0 +1,116 @@
+"""Fixtures for the end-to-end tests: the pyrometer binary and the CPythons to test on.
+
+Every test that takes the `python` fixture runs once per interpreter, with ids such as
+`py3.12.1` (pyenv) and `debian3.11` (the distribution's /usr/bin/python3, statically
+linked). The expected interpreters are always listed; one that is missing or broken is
+skipped with the reason, never silently dropped. Any other pyenv CPython of
+MIN_VERSION or newer is picked up as well.
+
+The binary is $PYROMETER if set, else build/pyrometer in the repository. A missing
+binary is an error, not a skip: a suite that skips everything would look green.
+"""
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from e2e_util import REPO
+
+# pyenv versions always expected on this machine; others >= MIN_VERSION are added.
+EXPECTED_PYENV = ("3.11.7", "3.12.1", "3.13.0")
+MIN_VERSION = (3, 11)
+DEBIAN_PYTHON = Path("/usr/bin/python3")
+
+
+class Interpreter:
+    """One CPython to test on. `missing` holds the reason to skip it, or None."""
+
+    def __init__(self, test_id, path, version=None, missing=None):
+        self.id = test_id
+        self.path = Path(path)
+        self.version = version  # e.g. (3, 12, 1), as reported by the interpreter itself
+        self.missing = missing
+
+    def __str__(self):
+        return str(self.path)
+
+    def __fspath__(self):
+        return str(self.path)
+
+
+def _probe(path):
+    """(version tuple, None) if `path` runs as a CPython, else (None, reason)."""
+    if not os.access(str(path), os.X_OK):
+        return None, "%s not found" % path
+    try:
+        out = subprocess.run(
+            [str(path), "-c", "import sys, platform; "
+                              "print(platform.python_implementation(), *sys.version_info[:3])"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
+            timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return None, "%s does not run: %s" % (path, e)
+    words = out.stdout.split()
+    if out.returncode != 0 or len(words) != 4 or words[0] != "CPython":
+        return None, "%s is not a working CPython: %s" % (path, out.stdout.strip())
+    return tuple(int(w) for w in words[1:]), None
+
+
+def _pyenv_root():
+    if os.environ.get("PYENV_ROOT"):
+        return Path(os.environ["PYENV_ROOT"])
+    if shutil.which("pyenv"):
+        out = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, universal_newlines=True)
+        if out.returncode == 0 and out.stdout.strip():
+            return Path(out.stdout.strip())
+    for candidate in (Path.home() / ".pyenv", Path("/root/.pyenv")):
+        if candidate.is_dir():
+            return candidate
+    return Path("/root/.pyenv")
+
+
+def discover_interpreters():
+    root = _pyenv_root()
+    names = set(EXPECTED_PYENV)
+    versions_dir = root / "versions"
+    if versions_dir.is_dir():
+        for entry in versions_dir.iterdir():
+            m = re.fullmatch(r"(\d+)\.(\d+)\.(\d+)", entry.name)
+            if m and tuple(int(g) for g in m.groups()[:2]) >= MIN_VERSION:
+                names.add(entry.name)
+    found = []
+    for name in sorted(names, key=lambda n: tuple(int(p) for p in n.split("."))):
+        path = versions_dir / name / "bin" / "python3"
+        version, missing = _probe(path)
+        found.append(Interpreter("py" + name, path, version, missing))
+
+    version, missing = _probe(DEBIAN_PYTHON)
+    label = "%d.%d" % version[:2] if version else "3.11"
+    found.append(Interpreter("debian" + label, DEBIAN_PYTHON, version, missing))
+    return found
+
+
+INTERPRETERS = discover_interpreters()
+
+
+@pytest.fixture(scope="session", params=INTERPRETERS, ids=[i.id for i in INTERPRETERS])
+def python(request):
+    """The interpreter under test (parametrized); skips with the reason if absent."""
+    interp = request.param
+    if interp.missing:
+        pytest.skip(interp.missing)
+    return interp
+
+
+@pytest.fixture(scope="session")
+def pyrometer():
+    """Path of the pyrometer binary under test."""
+    path = Path(os.environ.get("PYROMETER") or REPO / "build" / "pyrometer")
+    if not os.access(str(path), os.X_OK):
+        pytest.fail("pyrometer binary %s not found or not executable; run `make` or set "
+                    "PYROMETER" % path, pytrace=False)
+    return path.resolve()

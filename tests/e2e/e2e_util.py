@@ -1,0 +1,254 @@
+"""Helpers for the end-to-end tests: run the real pyrometer binary and parse its output.
+
+Nothing here asserts anything about pyrometer's behaviour except the output formats
+themselves: the parsers raise AssertionError, with the offending text, when a summary
+or a collapsed-stack line does not have the documented shape. Everything else (what the
+numbers should be) lives in the tests.
+"""
+import json
+import os
+import re
+import subprocess
+import time
+from collections import namedtuple
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+TARGETS = REPO / "tests" / "targets"
+
+# Generous upper bound for any single pyrometer or target run; a hang is a failure.
+RUN_TIMEOUT = 60
+
+SAMPLES_RE = re.compile(
+    r"samples (\d+) at ([\d.]+) Hz \(target (\d+) Hz\), (\d+) threads?, errors (\d+)")
+ROW_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)%\s+(\d+(?:\.\d+)?)s\s+(\S.*?):(\d+)\s+(\S.*?)\s*$")
+SECTIONS = {
+    "self": "Top functions by self time",
+    "total": "Top functions by total time",
+    "lines": "Hottest lines",
+}
+
+Row = namedtuple("Row", "percent seconds file line name")
+Frame = namedtuple("Frame", "name file line")
+Stack = namedtuple("Stack", "tid frames weight")
+
+
+class Summary:
+    """The parsed summary that `record` prints on stderr and `report --format text` prints.
+
+    Attributes: samples, rate (achieved Hz), target_rate, threads, errors, the rows of
+    each section (`self_rows`, `total_rows`, `line_rows`, lists of Row) and `block`, the
+    summary's own text from the samples line to the end of the last section.
+    """
+
+    def __init__(self, text):
+        lines = text.splitlines()
+        start = next((i for i, l in enumerate(lines) if SAMPLES_RE.search(l)), None)
+        assert start is not None, "no 'samples N at R Hz ...' line in:\n" + text
+        m = SAMPLES_RE.search(lines[start])
+        self.samples = int(m.group(1))
+        self.rate = float(m.group(2))
+        self.target_rate = int(m.group(3))
+        self.threads = int(m.group(4))
+        self.errors = int(m.group(5))
+        rows = {}
+        end = start
+        for key, title in SECTIONS.items():
+            head = next((i for i in range(start, len(lines)) if title in lines[i]), None)
+            assert head is not None, "no %r section in:\n%s" % (title, text)
+            rows[key] = []
+            i = head + 1
+            while i < len(lines) and ROW_RE.match(lines[i]):
+                r = ROW_RE.match(lines[i])
+                rows[key].append(Row(float(r.group(1)), float(r.group(2)), r.group(3),
+                                     int(r.group(4)), r.group(5)))
+                i += 1
+            end = max(end, i)
+        self.self_rows = rows["self"]
+        self.total_rows = rows["total"]
+        self.line_rows = rows["lines"]
+        self.block = "\n".join(lines[start:end])
+
+    def function_row(self, section, name):
+        """The row for function `name` in section 'self' or 'total', or None."""
+        rows = self.self_rows if section == "self" else self.total_rows
+        return next((r for r in rows if r.name == name), None)
+
+
+COLLAPSED_RE = re.compile(r"^thread (\d+)((?:;[^;]+)+) (\d+)$")
+FRAME_RE = re.compile(r"^(.+) \((.+):(\d+)\)$")
+
+
+def parse_collapsed(text):
+    """Parse `report --format collapsed` output into a list of Stack (root first)."""
+    stacks = []
+    for line in text.splitlines():
+        m = COLLAPSED_RE.match(line)
+        assert m, "malformed collapsed line: %r" % line
+        frames = []
+        for part in m.group(2).split(";")[1:]:
+            f = FRAME_RE.match(part)
+            assert f, "malformed frame %r in collapsed line: %r" % (part, line)
+            frames.append(Frame(f.group(1), f.group(2), int(f.group(3))))
+        stacks.append(Stack(int(m.group(1)), tuple(frames), int(m.group(3))))
+    return stacks
+
+
+def weight_where(stacks, predicate):
+    """Total weight (microseconds) of the stacks for which predicate(stack) is true."""
+    return sum(s.weight for s in stacks if predicate(s))
+
+
+def has_function(name):
+    """Predicate: the stack contains a frame of function `name` (counted once)."""
+    return lambda s: any(f.name == name for f in s.frames)
+
+
+def marker_line(target, marker):
+    """The 1-based line number of the line in tests/targets/<target> ending in `# MARKER`."""
+    path = TARGETS / target
+    found = [i for i, line in enumerate(path.read_text().splitlines(), 1)
+             if line.rstrip().endswith("# " + marker)]
+    assert len(found) == 1, "%s: expected one '# %s' line, found %r" % (path, marker, found)
+    return found[0]
+
+
+def same_file(reported, target):
+    """Whether a file name from pyrometer's output names tests/targets/<target>."""
+    return reported == str(TARGETS / target) or os.path.basename(reported) == target
+
+
+def describe(proc):
+    """A readable account of a finished process, for assertion messages."""
+    args = proc.args if isinstance(proc.args, str) else " ".join(map(str, proc.args))
+    return "command: %s\nexit status: %s\n--- stdout ---\n%s\n--- stderr ---\n%s" % (
+        args, proc.returncode, tail(proc.stdout), tail(proc.stderr))
+
+
+def tail(text, limit=4000):
+    text = text or ""
+    return text if len(text) <= limit else "...\n" + text[-limit:]
+
+
+def last_json(stdout):
+    """The last stdout line that is a JSON object (the targets' own measurements)."""
+    for line in reversed(stdout.splitlines()):
+        line = line.strip()
+        if line.startswith("{"):
+            return json.loads(line)
+    raise AssertionError("no JSON line in target output:\n" + tail(stdout))
+
+
+class Recording:
+    """A finished `pyrometer record` run: its process, output file and wall time."""
+
+    def __init__(self, proc, path, elapsed, pyrometer):
+        self.proc = proc
+        self.path = Path(path) if path is not None else None
+        self.elapsed = elapsed
+        self.pyrometer = pyrometer
+
+    @property
+    def returncode(self):
+        return self.proc.returncode
+
+    def check(self, expected_status=0):
+        """Assert the recording exited as expected and left a file; return self."""
+        assert self.proc.returncode == expected_status, describe(self.proc)
+        assert self.path.is_file(), "no output file %s\n%s" % (self.path, describe(self.proc))
+        return self
+
+    def summary(self):
+        return Summary(self.proc.stderr)
+
+    def target_json(self):
+        return last_json(self.proc.stdout)
+
+    def collapsed(self):
+        proc = report(self.pyrometer, self.path, "collapsed")
+        assert proc.returncode == 0, describe(proc)
+        assert proc.stderr.strip() == "", "report of a complete file warned:\n" + describe(proc)
+        return parse_collapsed(proc.stdout)
+
+
+def record(pyrometer, out, command=None, pid=None, rate=None, duration=None, mode=None,
+           cwd=None, timeout=RUN_TIMEOUT):
+    """Run `pyrometer record` on a command or a pid; return a Recording.
+
+    Options left as None are not passed, so pyrometer's defaults are exercised.
+    """
+    args = [str(pyrometer), "record"]
+    if out is not None:
+        args += ["-o", str(out)]
+    if rate is not None:
+        args += ["-r", str(rate)]
+    if duration is not None:
+        args += ["--duration", str(duration)]
+    if mode is not None:
+        args += ["--mode", mode]
+    if pid is not None:
+        args += ["-p", str(pid)]
+    if command is not None:
+        args += ["--"] + [str(a) for a in command]
+    start = time.monotonic()
+    proc = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, cwd=cwd,
+                          timeout=timeout)
+    return Recording(proc, out, time.monotonic() - start, pyrometer)
+
+
+def report(pyrometer, path, fmt=None, timeout=RUN_TIMEOUT):
+    """Run `pyrometer report PATH [--format FMT]`; return the CompletedProcess."""
+    args = [str(pyrometer), "report", str(path)]
+    if fmt is not None:
+        args += ["--format", fmt]
+    return subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True,
+                          timeout=timeout)
+
+
+def start_target(python, target, *args):
+    """Start a target that prints "ready pid=N" first; return the Popen once it has."""
+    proc = subprocess.Popen([str(python), str(TARGETS / target)] + [str(a) for a in args],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, universal_newlines=True)
+    first = proc.stdout.readline()
+    if not first.startswith("ready pid="):
+        proc.kill()
+        out, err = proc.communicate()
+        raise AssertionError("target %s did not start: %r\n%s%s" % (target, first, out, err))
+    return proc
+
+
+def stop(proc):
+    """Kill a target started by a test if it is still running, and reap it."""
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate()
+
+
+def assert_error(proc, *phrases):
+    """Exit status 1, a 'pyrometer: error:' line, and each phrase (any case) in stderr."""
+    assert proc.returncode == 1, describe(proc)
+    assert any(line.startswith("pyrometer: error:") for line in proc.stderr.splitlines()), \
+        "no 'pyrometer: error:' line\n" + describe(proc)
+    for phrase in phrases:
+        assert phrase.lower() in proc.stderr.lower(), \
+            "%r not in the error message\n%s" % (phrase, describe(proc))
+
+
+OFFSET_RE = re.compile(r"(?:offset|byte|position)\s+(?:at\s+)?(0x[0-9a-f]+|\d+)", re.I)
+
+
+def named_offsets(message):
+    """The byte offsets a message names ("offset 123", "byte 0x7b", ...), as ints."""
+    return [int(m, 0) for m in OFFSET_RE.findall(message)]
+
+
+def tracer_pid(pid):
+    """The TracerPid of a live process (0 when nobody ptrace-attaches it)."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("TracerPid:"):
+                return int(line.split()[1])
+    raise AssertionError("no TracerPid in /proc/%d/status" % pid)

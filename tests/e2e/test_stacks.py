@@ -1,0 +1,128 @@
+"""Whole stacks and threads: 800-deep recursion, and busy versus sleeping threads.
+
+recurse.py sits 800 frames deep for the whole run: every sample of the spinning main
+thread must be the complete chain, root to leaf, with the right line in every frame.
+threads.py runs 4 busy and 4 sleeping workers: wall mode must show all 8 (each on its
+own OS thread id, with its own stack), cpu mode only the 4 busy ones.
+"""
+import itertools
+
+import pytest
+
+from e2e_util import TARGETS, has_function, marker_line, record, weight_where
+
+RECURSE_SECONDS = 2
+DEPTH = 800
+THREAD_SECONDS = 2
+
+# Samples caught while the 800 frames are being pushed or popped (a few hundred
+# microseconds at each end of the run) legitimately show a shorter chain.
+MAX_PARTIAL_FRACTION = 0.02
+
+
+def run_lengths(names):
+    """['a', 'b', 'b', 'b'] -> 'a, b x3': a readable form of a very deep stack."""
+    parts = []
+    for name, group in itertools.groupby(names):
+        n = len(list(group))
+        parts.append(name if n == 1 else "%s x%d" % (name, n))
+    return ", ".join(parts)
+
+
+def test_deep_recursion_stacks_are_complete(pyrometer, python, tmp_path):
+    entry = marker_line("recurse.py", "ENTRY")
+    recurse = marker_line("recurse.py", "RECURSE")
+    leaf = marker_line("recurse.py", "LEAF")
+    rec = record(pyrometer, tmp_path / "recurse.pyro",
+                 [python, TARGETS / "recurse.py", RECURSE_SECONDS, DEPTH]).check()
+    summary = rec.summary()
+    assert summary.errors <= 0.01 * summary.samples, \
+        "%d errors in %d samples" % (summary.errors, summary.samples)
+
+    complete_names = ["<module>"] + ["descend"] * DEPTH + ["spin"]
+    complete_lines = [entry] + [recurse] * (DEPTH - 1) + [leaf]
+    complete = partial = 0
+    for s in rec.collapsed():
+        names = [f.name for f in s.frames]
+        if "descend" not in names:
+            continue  # start-up or shutdown, before or after the recursion
+        if names == complete_names:
+            lines = [f.line for f in s.frames[:-1]]
+            assert lines == complete_lines, "wrong line numbers in the 800-deep stack: %s" % (
+                run_lengths(["%s:%d" % (f.name, f.line) for f in s.frames]))
+            complete += s.weight
+        elif names == ["<module>"] + ["descend"] * (len(names) - 1) and len(names) <= DEPTH + 1:
+            partial += s.weight  # caught while descending or unwinding
+        else:
+            pytest.fail("sampled stack is not the recursion chain: " + run_lengths(names))
+    assert complete > 0, "no complete 800-deep stack was sampled"
+    assert partial <= MAX_PARTIAL_FRACTION * (complete + partial), (
+        "%.1f%% of the recursion's samples are incomplete chains"
+        % (100.0 * partial / (complete + partial)))
+
+
+@pytest.fixture(scope="module")
+def threads_wall(pyrometer, python, tmp_path_factory):
+    out = tmp_path_factory.mktemp("threads-wall") / "threads.pyro"
+    return record(pyrometer, out, [python, TARGETS / "threads.py", THREAD_SECONDS],
+                  mode="wall").check()
+
+
+@pytest.fixture(scope="module")
+def threads_cpu(pyrometer, python, tmp_path_factory):
+    out = tmp_path_factory.mktemp("threads-cpu") / "threads.pyro"
+    return record(pyrometer, out, [python, TARGETS / "threads.py", THREAD_SECONDS],
+                  mode="cpu").check()
+
+
+def tids_running(stacks, func):
+    return {s.tid for s in stacks if has_function(func)(s)}
+
+
+def test_wall_mode_shows_every_thread(threads_wall):
+    truth = threads_wall.target_json()
+    stacks = threads_wall.collapsed()
+    busy = tids_running(stacks, "busy_worker")
+    sleepy = tids_running(stacks, "sleepy_worker")
+    main = tids_running(stacks, "<module>")
+    assert len(busy) == 4 and len(sleepy) == 4, "busy tids %r, sleepy tids %r" % (busy, sleepy)
+    assert not busy & sleepy and not main & (busy | sleepy), \
+        "threads share stacks: busy %r sleepy %r main %r" % (busy, sleepy, main)
+    assert main == {truth["pid"]}, "main thread tids %r, target pid %d" % (main, truth["pid"])
+    if None not in truth["busy_tids"] + truth["sleepy_tids"]:
+        assert busy == set(truth["busy_tids"]), "busy tids %r, the target's own %r" % (
+            busy, truth["busy_tids"])
+        assert sleepy == set(truth["sleepy_tids"]), "sleepy tids %r, the target's own %r" % (
+            sleepy, truth["sleepy_tids"])
+    assert threads_wall.summary().threads == 9, threads_wall.summary().block
+    # In wall mode a sleeping thread is sampled like any other: each worker's weight
+    # is about the run's length.
+    for tid in busy | sleepy:
+        seconds = weight_where(stacks, lambda s: s.tid == tid) / 1e6
+        assert seconds >= 0.7 * THREAD_SECONDS, \
+            "thread %d has only %.2fs of a %ds wall-clock run" % (tid, seconds, THREAD_SECONDS)
+
+
+def test_cpu_mode_shows_only_running_threads(threads_cpu):
+    truth = threads_cpu.target_json()
+    stacks = threads_cpu.collapsed()
+    total = weight_where(stacks, lambda s: True)
+    busy_weight = weight_where(stacks, has_function("busy_worker"))
+    sleepy_weight = weight_where(stacks, has_function("sleepy_worker"))
+    main_weight = weight_where(stacks, lambda s: s.tid == truth["pid"])
+    assert total > 0, "cpu mode recorded nothing"
+    assert sleepy_weight <= 0.01 * total, \
+        "sleeping threads have %.1f%% of the cpu profile" % (100.0 * sleepy_weight / total)
+    assert main_weight <= 0.02 * total, \
+        "the main thread, blocked in join(), has %.1f%% of the cpu profile" % (
+            100.0 * main_weight / total)
+    busy = tids_running(stacks, "busy_worker")
+    assert len(busy) == 4, "busy tids in cpu mode: %r" % busy
+    for tid in busy:
+        share = weight_where(stacks, lambda s: s.tid == tid) / busy_weight
+        assert share >= 0.05, "busy thread %d has only %.1f%% of busy time" % (tid, 100 * share)
+    # The GIL lets one busy thread run at a time, so the cpu profile holds about the
+    # target's CPU time, which it measured.
+    cpu_seconds = truth["cpu"]
+    assert abs(total / 1e6 - cpu_seconds) <= 0.2 * cpu_seconds, \
+        "cpu profile holds %.2fs, target used %.2fs of CPU" % (total / 1e6, cpu_seconds)

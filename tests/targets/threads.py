@@ -1,0 +1,82 @@
+"""Four busy threads and four sleeping threads, with the main thread waiting in join().
+
+Usage: python threads.py [SECONDS]          (default 2)
+
+`busy_worker` burns CPU until the deadline; `sleepy_worker` sleeps in time.sleep() until
+the deadline, waking every 100 ms. Each worker records its OS thread id (what the kernel
+and pyrometer call a tid), and the last stdout line is JSON listing the busy and sleepy
+tids, the main thread's, and the process's CPU time, so tests can match the profile's
+threads to their kinds.
+
+Runs on CPython 3.6 and later (OS thread ids need 3.8+ or ctypes on Linux).
+"""
+import json
+import os
+import platform
+import sys
+import threading
+import time
+
+BUSY = 4
+SLEEPY = 4
+
+lock = threading.Lock()
+tids = {"busy": [], "sleepy": []}
+
+
+def native_thread_id():
+    """The kernel's id for the calling thread, or None if it cannot be found."""
+    try:
+        return threading.get_native_id()
+    except AttributeError:  # before 3.8: ask the kernel directly
+        pass
+    try:
+        import ctypes
+        nr_gettid = {"x86_64": 186, "aarch64": 178}[platform.machine()]
+        return ctypes.CDLL(None).syscall(nr_gettid)
+    except Exception:
+        return None
+
+
+def busy_worker(deadline):
+    with lock:
+        tids["busy"].append(native_thread_id())
+    x = 0
+    while time.perf_counter() < deadline:
+        for i in range(1000):
+            x = (x + i) & 0xFFFF
+    return x
+
+
+def sleepy_worker(deadline):
+    with lock:
+        tids["sleepy"].append(native_thread_id())
+    while True:
+        left = deadline - time.perf_counter()
+        if left <= 0:
+            break
+        time.sleep(min(left, 0.1))
+
+
+def main(seconds):
+    deadline = time.perf_counter() + seconds
+    workers = [threading.Thread(target=busy_worker, args=(deadline,)) for _ in range(BUSY)]
+    workers += [threading.Thread(target=sleepy_worker, args=(deadline,)) for _ in range(SLEEPY)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+
+
+if __name__ == "__main__":
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 2.0
+    main(seconds)
+    print(json.dumps({
+        "target": "threads",
+        "pid": os.getpid(),
+        "python": sys.version.split()[0],
+        "main_tid": native_thread_id(),
+        "busy_tids": tids["busy"],
+        "sleepy_tids": tids["sleepy"],
+        "cpu": time.process_time(),
+    }), flush=True)
