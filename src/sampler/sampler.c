@@ -384,6 +384,10 @@ static int sample_loop(struct recorder *r)
 	if (o->status_line)
 		status(r, 0, 1);
 	r->res->duration_ns = now_ns(CLOCK_MONOTONIC) - r->t0;
+	if (getenv("PYROMETER_DEBUG"))
+		fprintf(stderr, "pyrometer: debug: %llu late deadlines, %llu reads, %llu code objects decoded, %llu reused\n",
+			(unsigned long long)r->res->late, (unsigned long long)r->target.mem.syscalls,
+			(unsigned long long)r->target.codes.decoded, (unsigned long long)r->target.codes.reused);
 	return rc;
 }
 

@@ -21,16 +21,41 @@ RUN_TIMEOUT = 60
 
 SAMPLES_RE = re.compile(
     r"samples (\d+) at ([\d.]+) Hz \(target (\d+) Hz\), (\d+) threads?, errors (\d+)")
-ROW_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)%\s+(\d+(?:\.\d+)?)s\s+(\S.*?):(\d+)\s+(\S.*?)\s*$")
 SECTIONS = {
     "self": "Top functions by self time",
     "total": "Top functions by total time",
     "lines": "Hottest lines",
 }
+# A table row: "<pct>% <time>" once or twice (the section's own measure first, e.g. self
+# then total), then a function name and a file:line in either order, two spaces apart.
+PCT_TIME = r"(\d+(?:\.\d+)?)%\s+(\d+(?:\.\d+)?)(s|ms|us|\u00b5s|ns)"
+ROW_RE = re.compile(r"^\s*" + PCT_TIME + r"(?:\s+" + PCT_TIME + r")?\s{2,}(\S.*?)\s*$")
+LOCATION_RE = re.compile(r"^(.+):(\d+)$")
+UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "ns": 1e-9}
 
-Row = namedtuple("Row", "percent seconds file line name")
+# percent and seconds are the section's own measure (self time in the self section,
+# total time in the total section); other_* is the second pair of columns, if any.
+Row = namedtuple("Row", "percent seconds file line name other_percent other_seconds")
 Frame = namedtuple("Frame", "name file line")
 Stack = namedtuple("Stack", "tid frames weight")
+
+
+def parse_row(line):
+    """A Row from one table line, or None if the line is not a row."""
+    m = ROW_RE.match(line)
+    if not m:
+        return None
+    parts = re.split(r"\s{2,}", m.group(7))
+    locations = [LOCATION_RE.match(p) for p in parts]
+    if len(parts) != 2 or sum(1 for loc in locations if loc) < 1:
+        return None
+    where = 0 if locations[0] and not locations[1] else 1
+    loc = locations[where]
+    name = parts[1 - where]
+    seconds = float(m.group(2)) * UNIT_SECONDS[m.group(3)]
+    other = (float(m.group(4)), float(m.group(5)) * UNIT_SECONDS[m.group(6)]) \
+        if m.group(4) else (None, None)
+    return Row(float(m.group(1)), seconds, loc.group(1), int(loc.group(2)), name, *other)
 
 
 class Summary:
@@ -56,12 +81,12 @@ class Summary:
         for key, title in SECTIONS.items():
             head = next((i for i in range(start, len(lines)) if title in lines[i]), None)
             assert head is not None, "no %r section in:\n%s" % (title, text)
-            rows[key] = []
             i = head + 1
-            while i < len(lines) and ROW_RE.match(lines[i]):
-                r = ROW_RE.match(lines[i])
-                rows[key].append(Row(float(r.group(1)), float(r.group(2)), r.group(3),
-                                     int(r.group(4)), r.group(5)))
+            while i < len(lines) and lines[i].strip() and not parse_row(lines[i]):
+                i += 1  # column headings
+            rows[key] = []
+            while i < len(lines) and parse_row(lines[i]):
+                rows[key].append(parse_row(lines[i]))
                 i += 1
             end = max(end, i)
         self.self_rows = rows["self"]

@@ -1,0 +1,42 @@
+/* Unit tests for /proc/PID/task parsing. */
+#include "check.h"
+#include "proc/task.h"
+
+TEST(parses_state_after_tricky_comm)
+{
+	const char *text = "1234 (my (weird) prog) R 1 1234 1234 0 -1 4194560 100 0 0 0 57 12 0 0 20 0 1 0\n";
+	struct proc_task_stat st;
+
+	ASSERT_EQ(proc_task_stat_parse(text, strlen(text), &st), 0);
+	ASSERT_EQ(st.state, 'R');
+	ASSERT_EQ(st.utime, 57);
+	ASSERT_EQ(st.stime, 12);
+}
+
+TEST(rejects_garbage)
+{
+	struct proc_task_stat st;
+
+	ASSERT_TRUE(proc_task_stat_parse("garbage", 7, &st) < 0);
+	ASSERT_TRUE(proc_task_stat_parse("1 (x) ", 6, &st) < 0);
+}
+
+TEST(lists_own_threads_and_reads_state)
+{
+	pid_t *tids;
+	size_t n;
+	struct proc_task_stat st;
+	int fd;
+
+	ASSERT_EQ(proc_task_list(getpid(), &tids, &n), 0);
+	ASSERT_EQ(n, 1);
+	ASSERT_EQ(tids[0], getpid());
+	fd = proc_task_open(getpid(), tids[0]);
+	ASSERT_TRUE(fd >= 0);
+	ASSERT_EQ(proc_task_read(fd, &st), 0);
+	ASSERT_EQ(st.state, 'R'); /* reading our own stat: we are running */
+	close(fd);
+	free(tids);
+}
+
+CHECK_MAIN()
