@@ -1,7 +1,8 @@
 """Damaged .pyro files: truncated, overwritten, and randomly altered copies of a real one.
 
 A truncated file must still report what was complete: exit 0, a warning on stderr that
-names a byte offset, and stacks that are a subset of the full file's with no more weight.
+names a byte offset, and stacks that are a subset of the full file's with no more weight
+(all of them when only the last byte is missing).
 A corrupt file must exit 1 with "pyrometer: error:" naming the offset. Whatever the
 damage, `report` must never crash or hang: exit 0 or 1, nothing else.
 """
@@ -68,23 +69,26 @@ def check_truncated(proc, cut, full_stacks):
 
 
 def test_truncated_file_reports_what_was_complete(pyrometer, original, tmp_path):
+    """Cut off the last byte: only the closing chunk is lost, so every sample is kept."""
     data, full = original
-    cut = len(data) // 2
-    proc = report(pyrometer, write(tmp_path, "half.pyro", data[:cut]), "collapsed")
+    cut = len(data) - 1
+    proc = report(pyrometer, write(tmp_path, "cut.pyro", data[:cut]), "collapsed")
     problem = check_truncated(proc, cut, full)
     assert problem is None, "%s\n%s" % (problem, describe(proc))
-    kept = sum(s.weight for s in parse_collapsed(proc.stdout))
-    assert 0 < kept < sum(full.values()), \
-        "half a file kept %d us of %d us" % (kept, sum(full.values()))
+    kept = {(s.tid, s.frames): s.weight for s in parse_collapsed(proc.stdout)}
+    assert kept == full, "a file missing only its last byte lost samples: %d of %d us kept" % (
+        sum(kept.values()), sum(full.values()))
 
 
 def test_truncation_anywhere_is_handled(pyrometer, original, tmp_path):
-    """Cut at many points: a cut inside the header may be an error (exit 1), any later
-    cut is a truncated file (exit 0, warning, subset). Never anything else."""
+    """Cut at many points: a cut inside the header may be an error (exit 1); any later
+    cut is a truncated file (exit 0, warning, a subset of the stacks), and a longer
+    piece of the file never reports less than a shorter one."""
     data, full = original
     cuts = sorted({0, 1, 4, 8, 16, 32, 64, len(data) - 1}
                   | {len(data) * k // 10 for k in range(1, 10)})
     problems = []
+    kept_before = 0
     for cut in cuts:
         proc = report(pyrometer, write(tmp_path, "cut.pyro", data[:cut]), "collapsed")
         problem = check_handled(proc)
@@ -93,6 +97,11 @@ def test_truncation_anywhere_is_handled(pyrometer, original, tmp_path):
         if problem is None and proc.returncode == 1 and cut >= len(data) // 10:
             problem = "a file cut at %d of %d bytes was refused instead of read" % (
                 cut, len(data))
+        if problem is None and proc.returncode == 0:
+            kept = sum(s.weight for s in parse_collapsed(proc.stdout))
+            if kept < kept_before:
+                problem = "kept %d us, less than a shorter cut kept (%d us)" % (kept, kept_before)
+            kept_before = kept
         if problem:
             problems.append("cut at %d: %s; stderr: %s" % (cut, problem, proc.stderr.strip()))
     assert not problems, "\n".join(problems)

@@ -5,8 +5,8 @@ Usage: python threads.py [SECONDS]          (default 2)
 `busy_worker` burns CPU until the deadline; `sleepy_worker` sleeps in time.sleep() until
 the deadline, waking every 100 ms. Each worker records its OS thread id (what the kernel
 and pyrometer call a tid), and the last stdout line is JSON listing the busy and sleepy
-tids, the main thread's, and the process's CPU time, so tests can match the profile's
-threads to their kinds.
+tids, the main thread's, the process's CPU time and each worker's own CPU time (3.7+),
+so tests can match the profile's threads to their kinds and their CPU use.
 
 Runs on CPython 3.6 and later (OS thread ids need 3.8+ or ctypes on Linux).
 """
@@ -22,6 +22,7 @@ SLEEPY = 4
 
 lock = threading.Lock()
 tids = {"busy": [], "sleepy": []}
+cpu_seconds = {}  # tid -> the thread's own CPU time, measured as it ends
 
 
 def native_thread_id():
@@ -38,24 +39,34 @@ def native_thread_id():
         return None
 
 
+def thread_cpu_time():
+    """The calling thread's CPU time in seconds, or None before 3.7."""
+    clock = getattr(time, "thread_time", None)
+    return clock() if clock else None
+
+
 def busy_worker(deadline):
+    tid = native_thread_id()
     with lock:
-        tids["busy"].append(native_thread_id())
+        tids["busy"].append(tid)
     x = 0
     while time.perf_counter() < deadline:
         for i in range(1000):
             x = (x + i) & 0xFFFF
+    cpu_seconds[tid] = thread_cpu_time()
     return x
 
 
 def sleepy_worker(deadline):
+    tid = native_thread_id()
     with lock:
-        tids["sleepy"].append(native_thread_id())
+        tids["sleepy"].append(tid)
     while True:
         left = deadline - time.perf_counter()
         if left <= 0:
             break
         time.sleep(min(left, 0.1))
+    cpu_seconds[tid] = thread_cpu_time()
 
 
 def main(seconds):
@@ -79,4 +90,5 @@ if __name__ == "__main__":
         "busy_tids": tids["busy"],
         "sleepy_tids": tids["sleepy"],
         "cpu": time.process_time(),
+        "thread_cpu": dict((str(k), v) for k, v in cpu_seconds.items()),
     }), flush=True)
