@@ -34,6 +34,7 @@ struct cpy_target {
 	char version[32];              /* "3.12.1" */
 	char binary[PATH_MAX];         /* the file holding the interpreter's symbols */
 	int from_debug_offsets;
+	uint64_t retries;              /* stack walks redone because the stack moved */
 	struct cpy_code_cache codes;
 	/* Walk scratch, reused every sample. */
 	uint64_t *seen;                /* owned: visited-frame set, SEEN_CAP slots */

@@ -67,22 +67,25 @@ static void new_walk(struct cpy_target *t)
 	}
 }
 
-static int current_frame(struct cpy_target *t, uint64_t tstate, uint64_t *frame)
+/* The thread's innermost frame. `direct` bypasses the page cache, for the
+ * re-read that checks the stack did not move while it was walked. */
+static int current_frame(struct cpy_target *t, uint64_t tstate, uint64_t *frame, int direct)
 {
 	const struct cpy_layout *l = &t->layout;
+	int (*rd)(struct proc_mem *, uint64_t, void *, size_t) = direct ? proc_read_direct : proc_read;
 	uint64_t cframe;
 	int rc;
 
 	if (l->tstate.frame_link == CPY_FRAME_DIRECT)
-		return rd_u64(t, tstate + l->tstate.frame, frame);
-	rc = rd_u64(t, tstate + l->tstate.frame, &cframe);
+		return rd(&t->mem, tstate + l->tstate.frame, frame, 8);
+	rc = rd(&t->mem, tstate + l->tstate.frame, &cframe, 8);
 	if (rc < 0)
 		return rc;
 	if (!cframe) {
 		*frame = 0;
 		return 0;
 	}
-	return rd_u64(t, cframe + l->tstate.cframe_current_frame, frame);
+	return rd(&t->mem, cframe + l->tstate.cframe_current_frame, frame, 8);
 }
 
 /* Walk one thread's frames into s->raw_*; returns 0, -ESRCH, or 1 if torn. */
@@ -134,6 +137,47 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 		(*depth)++;
 		frame = prev;
 	}
+	return 0;
+}
+
+/* Walk a thread's stack, then re-read its innermost frame pointer straight
+ * from the target: if it moved, the walk may mix two stacks (the page cache
+ * holds a snapshot of the frames, not of the pointer), so walk again. Frames
+ * below an unchanged innermost frame cannot have changed. After
+ * WALK_TRIES attempts the thread is marked torn. */
+#define WALK_TRIES 3
+static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, struct cpy_thread *th)
+{
+	size_t first = s->nframes;
+	int attempt, rc;
+
+	for (attempt = 0; attempt < WALK_TRIES; attempt++) {
+		uint64_t frame = 0, again = 0;
+
+		s->nframes = first;
+		th->depth = 0;
+		if (attempt > 0)
+			proc_mem_invalidate(&t->mem);
+		rc = current_frame(t, ts, &frame, attempt > 0);
+		if (rc < 0)
+			return rc == -ESRCH ? rc : (th->torn = 1, 0);
+		rc = walk_frames(t, s, frame, &th->depth);
+		if (rc < 0)
+			return rc;
+		if (rc == 0) {
+			rc = current_frame(t, ts, &again, 1);
+			if (rc == -ESRCH)
+				return rc;
+			if (rc == 0 && again == frame) {
+				th->torn = 0;
+				return 0;
+			}
+		}
+		t->retries++;
+	}
+	s->nframes = first;
+	th->depth = 0;
+	th->torn = 1;
 	return 0;
 }
 
@@ -202,9 +246,16 @@ static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 		return -EINVAL;
 	if (length > CPY_NAME_MAX)
 		length = CPY_NAME_MAX;
+	if (length == 0)
+		return -EINVAL; /* names and file names are never empty */
 	if ((state >> 6) & 1) {
+		int64_t i;
+
 		if ((rc = proc_read(&t->mem, addr + l->unicode.ascii_size, data, (size_t)length)) < 0)
 			return rc;
+		for (i = 0; i < length; i++)
+			if (data[i] == 0 || data[i] >= 0x80)
+				return -EINVAL; /* not the ASCII string it claims to be */
 		*out = malloc((size_t)length + 1);
 		if (!*out)
 			return -ENOMEM;
@@ -371,7 +422,7 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 								(unsigned long long)interp);
 		for (; ts && nt < CPY_MAX_THREADS; nt++) {
 			struct cpy_thread *th;
-			uint64_t frame = 0, next = 0;
+			uint64_t next = 0;
 			uint32_t first = (uint32_t)s->nframes;
 
 			if (grow((void **)&s->threads, &s->cap_threads, s->nthreads + 1, sizeof(*s->threads)) < 0)
@@ -381,21 +432,15 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			th->tstate = ts;
 			if ((ts & 7) || (rc = rd_u64(t, ts + l->tstate.next, &next)) < 0 ||
 			    (rc = rd_u64(t, ts + l->tstate.thread_id, &th->thread_id)) < 0 ||
-			    (rc = rd_u64(t, ts + l->tstate.native_thread_id, &th->native_id)) < 0 ||
-			    (rc = current_frame(t, ts, &frame)) < 0) {
+			    (rc = rd_u64(t, ts + l->tstate.native_thread_id, &th->native_id)) < 0) {
 				if (rc == -ESRCH)
 					return rc;
 				break; /* the thread list changed under us */
 			}
-			rc = walk_frames(t, s, frame, &th->depth);
+			rc = walk_thread(t, s, ts, th);
 			if (rc < 0)
 				return rc;
-			th->torn = rc;
 			th->first = first;
-			if (th->torn) {
-				s->nframes = first;
-				th->depth = 0;
-			}
 			s->nthreads++;
 			ts = next;
 		}

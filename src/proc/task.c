@@ -81,12 +81,12 @@ int proc_task_stat_parse(const char *text, size_t len, struct proc_task_stat *st
 	return 0;
 }
 
-int proc_task_open(pid_t pid, pid_t tid)
+int proc_task_open(pid_t pid, pid_t tid, const char *file)
 {
-	char path[96];
+	char path[128];
 	int fd;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)pid, (int)tid, file);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
 }
@@ -101,4 +101,23 @@ int proc_task_read(int fd, struct proc_task_stat *st)
 		return r < 0 ? -errno : -ESRCH;
 	buf[r] = '\0';
 	return proc_task_stat_parse(buf, (size_t)r, st);
+}
+
+int proc_task_read_oncpu(int fd, uint64_t *ns)
+{
+	char buf[128], *end;
+	unsigned long long v;
+	ssize_t r;
+
+	r = pread(fd, buf, sizeof(buf) - 1, 0);
+	if (r <= 0)
+		return r < 0 ? -errno : -ESRCH;
+	buf[r] = '\0';
+	/* "on-cpu-ns wait-ns timeslices" */
+	errno = 0;
+	v = strtoull(buf, &end, 10);
+	if (errno || end == buf)
+		return -EINVAL;
+	*ns = v;
+	return 0;
 }

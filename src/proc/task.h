@@ -23,9 +23,13 @@ int proc_task_list(pid_t pid, pid_t **tids, size_t *n);
 /* Parse the text of /proc/PID/task/TID/stat. Returns 0 or -EINVAL. */
 int proc_task_stat_parse(const char *text, size_t len, struct proc_task_stat *st);
 
-/* Open /proc/PID/task/TID/stat for repeated reads; returns an fd or negative. */
-int proc_task_open(pid_t pid, pid_t tid);
+/* Open /proc/PID/task/TID/<file> ("stat" or "schedstat") for repeated
+ * reads; returns an fd or negative. */
+int proc_task_open(pid_t pid, pid_t tid, const char *file);
 /* Re-read an open stat file (one pread). Returns 0 or negative. */
 int proc_task_read(int fd, struct proc_task_stat *st);
+/* Re-read an open schedstat file: nanoseconds the thread has spent on a CPU.
+ * Returns 0 or negative. */
+int proc_task_read_oncpu(int fd, uint64_t *ns);
 
 #endif

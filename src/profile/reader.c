@@ -10,6 +10,7 @@
 #include "profile/model.h"
 #include "util/cursor.h"
 #include "util/err.h"
+#include "util/utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,7 @@ static int read_lstring(struct pyro_cursor *c, char **out, const char *what)
 		return pyro_cursor_fail(c, "memory for a string");
 	memcpy(*out, p, (size_t)n);
 	(*out)[n] = '\0';
+	pyro_utf8_sanitize(*out, (size_t)n);
 	return 0;
 }
 
@@ -121,6 +123,8 @@ static int parse_strings(struct pyro_cursor *c, struct pyro_profile *p)
 			return -1;
 		if (pyro_profile_add_string(p, (const char *)s, (size_t)n) < 0)
 			return pyro_cursor_fail(c, "memory for strings");
+		/* Reports print these: never pass on invalid UTF-8. */
+		pyro_utf8_sanitize(p->strings[p->nstrings - 1], (size_t)n);
 	}
 	return 0;
 }

@@ -68,6 +68,8 @@ struct tracked_thread {
 	uint64_t native_id;
 	uint32_t writer_id;
 	int stat_fd;            /* -1 until opened (cpu mode) */
+	int schedstat;          /* stat_fd is schedstat (on-CPU ns), not stat */
+	uint64_t oncpu_ns;      /* on-CPU time at the previous sample */
 };
 
 struct recorder {
@@ -114,18 +116,37 @@ static struct tracked_thread *thread_for(struct recorder *r, uint64_t native_id)
 	return &r->threads[r->nthreads++];
 }
 
-static int on_cpu(struct recorder *r, struct tracked_thread *t)
+/* CPU mode: the CPU time the thread used since the previous sample, which
+ * becomes the sample's weight (0: it did not run, no sample). From
+ * schedstat's nanosecond counter; where the kernel lacks it, from the
+ * scheduler state ('R' also covers runnable-but-waiting, so this fallback
+ * over-counts on a busy machine). The first sample of a thread only sets
+ * the baseline. */
+static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_t interval)
 {
 	struct proc_task_stat st;
+	uint64_t now, d;
 
 	if (t->stat_fd < 0) {
-		t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id);
+		t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id, "schedstat");
+		t->schedstat = t->stat_fd >= 0;
+		if (!t->schedstat)
+			t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id, "stat");
 		if (t->stat_fd < 0)
 			return 0;
+		if (t->schedstat) {
+			if (proc_task_read_oncpu(t->stat_fd, &t->oncpu_ns) < 0)
+				return 0;
+			return 0;
+		}
 	}
-	if (proc_task_read(t->stat_fd, &st) < 0)
+	if (!t->schedstat)
+		return proc_task_read(t->stat_fd, &st) == 0 && st.state == 'R' ? interval : 0;
+	if (proc_task_read_oncpu(t->stat_fd, &now) < 0)
 		return 0;
-	return st.state == 'R';
+	d = now - t->oncpu_ns;
+	t->oncpu_ns = now;
+	return d;
 }
 
 static uint32_t frame_id(struct recorder *r, const struct cpy_frame *f)
@@ -148,8 +169,9 @@ static uint32_t frame_id(struct recorder *r, const struct cpy_frame *f)
 }
 
 /* Record every thread of one sample. */
-static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t weight)
+static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight)
 {
+	uint64_t weight = wall_weight;
 	struct cpy_sample *s = &r->sample;
 	size_t i;
 
@@ -160,17 +182,19 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t weight)
 		uint32_t stack = PYRO_NO_ID;
 		int64_t k;
 
+		tt = thread_for(r, th->native_id);
+		if (!tt)
+			return pyro_err_set(ENOMEM, "out of memory tracking threads");
+		/* CPU mode reads every thread's clock, even one whose stack is
+		 * dropped, so its CPU time is not pinned on a later sample. */
+		if (r->o->mode == SAMPLER_CPU)
+			weight = cpu_weight(r, tt, wall_weight);
 		if (th->torn) {
 			r->res->errors++;
 			continue;
 		}
-		if (th->depth == 0)
-			continue; /* no Python frames right now */
-		tt = thread_for(r, th->native_id);
-		if (!tt)
-			return pyro_err_set(ENOMEM, "out of memory tracking threads");
-		if (r->o->mode == SAMPLER_CPU && !on_cpu(r, tt))
-			continue;
+		if (th->depth == 0 || !weight)
+			continue; /* no Python frames right now, or not on a CPU */
 		for (k = (int64_t)(th->first + th->depth) - 1; k >= (int64_t)th->first; k--) {
 			uint32_t f = frame_id(r, &s->frames[k]);
 
@@ -385,8 +409,10 @@ static int sample_loop(struct recorder *r)
 		status(r, 0, 1);
 	r->res->duration_ns = now_ns(CLOCK_MONOTONIC) - r->t0;
 	if (getenv("PYROMETER_DEBUG"))
-		fprintf(stderr, "pyrometer: debug: %llu late deadlines, %llu reads, %llu code objects decoded, %llu reused\n",
-			(unsigned long long)r->res->late, (unsigned long long)r->target.mem.syscalls,
+		fprintf(stderr, "pyrometer: debug: %llu late deadlines, %llu walks retried, %llu reads, "
+			"%llu code objects decoded, %llu reused\n",
+			(unsigned long long)r->res->late, (unsigned long long)r->target.retries,
+			(unsigned long long)r->target.mem.syscalls,
 			(unsigned long long)r->target.codes.decoded, (unsigned long long)r->target.codes.reused);
 	return rc;
 }

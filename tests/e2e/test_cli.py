@@ -2,7 +2,8 @@
 
 None of these involve a Python target's internals, so they run once, not per
 interpreter: -h for each command, usage errors, a PID that does not exist and a PID
-that is not Python. Every error must exit 1 with a line starting "pyrometer: error:".
+that is not Python. Every error must print a line starting "pyrometer: error:" and exit
+1, except a bad command line, which exits 2 (EXIT_USAGE).
 """
 import subprocess
 
@@ -37,8 +38,9 @@ def test_help_exits_0_and_prints_usage(pyrometer, command, must_mention):
     ["report"],
     ["no-such-command"],
 ], ids=["bad-mode", "zero-rate", "nothing-to-record", "report-without-file", "bad-command"])
-def test_usage_errors_exit_1(pyrometer, args):
-    assert_error(run(pyrometer, *args))
+def test_usage_errors_exit_2(pyrometer, args):
+    """Bad command lines exit 2 (EXIT_USAGE, the getopt convention), other errors 1."""
+    assert_error(run(pyrometer, *args), status=2)
 
 
 def test_report_of_missing_file_is_an_error(pyrometer, tmp_path):

@@ -109,27 +109,26 @@ def test_cpu_mode_shows_only_running_threads(threads_cpu):
     total = weight_where(stacks, lambda s: True)
     busy_weight = weight_where(stacks, has_function("busy_worker"))
     sleepy_weight = weight_where(stacks, has_function("sleepy_worker"))
-    main_weight = weight_where(stacks, lambda s: s.tid == truth["pid"])
     assert total > 0, "cpu mode recorded nothing"
     assert sleepy_weight <= 0.01 * total, \
         "sleeping threads have %.1f%% of the cpu profile" % (100.0 * sleepy_weight / total)
-    assert main_weight <= 0.02 * total, \
-        "the main thread, blocked in join(), has %.1f%% of the cpu profile" % (
-            100.0 * main_weight / total)
     busy = tids_running(stacks, "busy_worker")
     assert len(busy) == 4, "busy tids in cpu mode: %r" % busy
     for tid in busy:
         share = weight_where(stacks, lambda s: s.tid == tid) / busy_weight
         assert share >= 0.05, "busy thread %d has only %.1f%% of busy time" % (tid, 100 * share)
-    # Each worker measured its own CPU time (3.7+): its cpu-mode weight must match, give
-    # or take 20% and 10 ms (ten samples) of sampling granularity.
+    # Each worker measured its own CPU time, and the main thread its CPU time inside
+    # main(), where it starts the workers and then waits in join() (3.7+). The cpu-mode
+    # weights must match, give or take 20% and 10 ms (ten samples) of granularity.
     for tid, seconds in truth["thread_cpu"].items():
         if seconds is None:
             continue
-        profiled = weight_where(stacks, lambda s: s.tid == int(tid)) / 1e6
+        in_main = int(tid) == truth["pid"]
+        profiled = weight_where(stacks, lambda s: s.tid == int(tid) and (
+            not in_main or has_function("main")(s))) / 1e6
         assert abs(profiled - seconds) <= 0.2 * seconds + 0.010, (
-            "thread %s: %.3fs in the cpu profile, but it used %.3fs of CPU"
-            % (tid, profiled, seconds))
+            "thread %s%s: %.3fs in the cpu profile, but it used %.3fs of CPU"
+            % (tid, " in main()" if in_main else "", profiled, seconds))
     # And the whole profile holds about the CPU time the process used.
     assert abs(total / 1e6 - truth["cpu"]) <= 0.2 * truth["cpu"], \
         "cpu profile holds %.2fs, the target used %.2fs of CPU" % (total / 1e6, truth["cpu"])

@@ -5,8 +5,9 @@ Usage: python threads.py [SECONDS]          (default 2)
 `busy_worker` burns CPU until the deadline; `sleepy_worker` sleeps in time.sleep() until
 the deadline, waking every 100 ms. Each worker records its OS thread id (what the kernel
 and pyrometer call a tid), and the last stdout line is JSON listing the busy and sleepy
-tids, the main thread's, the process's CPU time and each worker's own CPU time (3.7+),
-so tests can match the profile's threads to their kinds and their CPU use.
+tids, the main thread's, the process's CPU time, and each worker's own CPU time and the
+main thread's inside main() (3.7+), so tests can match the profile's threads to their
+kinds and their CPU use.
 
 Runs on CPython 3.6 and later (OS thread ids need 3.8+ or ctypes on Linux).
 """
@@ -22,7 +23,7 @@ SLEEPY = 4
 
 lock = threading.Lock()
 tids = {"busy": [], "sleepy": []}
-cpu_seconds = {}  # tid -> the thread's own CPU time, measured as it ends
+cpu_seconds = {}  # tid -> CPU time of each worker, and of the main thread inside main()
 
 
 def native_thread_id():
@@ -70,6 +71,7 @@ def sleepy_worker(deadline):
 
 
 def main(seconds):
+    started = thread_cpu_time()
     deadline = time.perf_counter() + seconds
     workers = [threading.Thread(target=busy_worker, args=(deadline,)) for _ in range(BUSY)]
     workers += [threading.Thread(target=sleepy_worker, args=(deadline,)) for _ in range(SLEEPY)]
@@ -77,6 +79,8 @@ def main(seconds):
         t.start()
     for t in workers:
         t.join()
+    if started is not None:
+        cpu_seconds[native_thread_id()] = thread_cpu_time() - started
 
 
 if __name__ == "__main__":

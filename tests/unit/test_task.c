@@ -31,11 +31,23 @@ TEST(lists_own_threads_and_reads_state)
 	ASSERT_EQ(proc_task_list(getpid(), &tids, &n), 0);
 	ASSERT_EQ(n, 1);
 	ASSERT_EQ(tids[0], getpid());
-	fd = proc_task_open(getpid(), tids[0]);
+	fd = proc_task_open(getpid(), tids[0], "stat");
 	ASSERT_TRUE(fd >= 0);
 	ASSERT_EQ(proc_task_read(fd, &st), 0);
 	ASSERT_EQ(st.state, 'R'); /* reading our own stat: we are running */
 	close(fd);
+	fd = proc_task_open(getpid(), tids[0], "schedstat");
+	if (fd >= 0) {
+		uint64_t a = 0, b = 0;
+		volatile unsigned spin = 0;
+
+		ASSERT_EQ(proc_task_read_oncpu(fd, &a), 0);
+		while (spin < 20000000u)
+			spin++;
+		ASSERT_EQ(proc_task_read_oncpu(fd, &b), 0);
+		ASSERT_TRUE(b > a); /* we spent CPU time spinning */
+		close(fd);
+	}
 	free(tids);
 }
 
