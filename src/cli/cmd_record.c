@@ -115,6 +115,7 @@ int cmd_record(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			fprintf(stderr, "pyrometer: error: bad option for record\n\n");
 			usage(stderr);
 			return EXIT_USAGE;
 		}

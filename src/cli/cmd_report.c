@@ -57,11 +57,13 @@ int cmd_report(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		default:
+			fprintf(stderr, "pyrometer: error: bad option for report\n\n");
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind + 1 != argc) {
+		fprintf(stderr, "pyrometer: error: %s\n\n", optind >= argc ? "report needs a .pyro file" : "report takes one file");
 		usage(stderr);
 		return EXIT_USAGE;
 	}

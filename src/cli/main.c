@@ -40,6 +40,7 @@ int main(int argc, char **argv)
 	size_t i;
 
 	if (argc < 2) {
+		fprintf(stderr, "pyrometer: error: no command given\n\n");
 		usage(stderr);
 		return EXIT_USAGE;
 	}
@@ -54,7 +55,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);
-	fprintf(stderr, "pyrometer: unknown command '%s'\n\n", argv[1]);
+	fprintf(stderr, "pyrometer: error: unknown command '%s'\n\n", argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;
 }

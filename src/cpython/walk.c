@@ -146,6 +146,25 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
  * below an unchanged innermost frame cannot have changed. After
  * WALK_TRIES attempts the thread is marked torn. */
 #define WALK_TRIES 3
+
+/* Re-read the innermost frame's code pointer straight from the target. The
+ * innermost frame may be a C-stack shim (3.12+); then the code of the first
+ * Python frame was walked from a later frame, and comparing the shim's
+ * pointer would be meaningless, so compare only when it is a Python frame. */
+static int innermost_code_unchanged(struct cpy_target *t, uint64_t frame, uint64_t walked_code)
+{
+	const struct cpy_layout *l = &t->layout;
+	uint8_t buf[FRAME_BUF_MAX];
+	size_t fsize = l->frame.size < FRAME_BUF_MAX ? l->frame.size : FRAME_BUF_MAX;
+	uint64_t code;
+
+	if (proc_read_direct(&t->mem, frame, buf, fsize) < 0)
+		return 0;
+	if (buf[l->frame.owner] == l->frame.owner_cstack)
+		return 1;
+	memcpy(&code, buf + l->frame.code, 8);
+	return code == walked_code;
+}
 static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, struct cpy_thread *th)
 {
 	size_t first = s->nframes;
@@ -168,7 +187,11 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 			rc = current_frame(t, ts, &again, 1);
 			if (rc == -ESRCH)
 				return rc;
-			if (rc == 0 && again == frame) {
+			/* Same innermost frame, and still running the same code:
+			 * a frame popped and another pushed at the same address
+			 * in between would show a different code object. */
+			if (rc == 0 && again == frame &&
+			    (th->depth == 0 || innermost_code_unchanged(t, frame, s->raw_code[first]))) {
 				th->torn = 0;
 				return 0;
 			}

@@ -124,9 +124,11 @@ def weight_where(stacks, predicate):
     return sum(s.weight for s in stacks if predicate(s))
 
 
-def has_function(name):
-    """Predicate: the stack contains a frame of function `name` (counted once)."""
-    return lambda s: any(f.name == name for f in s.frames)
+def has_function(name, target=None):
+    """Predicate: the stack contains a frame of function `name` (counted once), in
+    tests/targets/<target> if given."""
+    return lambda s: any(f.name == name and (target is None or same_file(f.file, target))
+                         for f in s.frames)
 
 
 def marker_line(target, marker):
