@@ -227,18 +227,23 @@ int cpy_attach(struct cpy_target *t, pid_t pid, int launching)
 	proc_maps_release(&maps);
 	if (rc < 0)
 		goto fail;
-	/* The fingerprint covers ob_type through the last field we read. */
+	/* The fingerprint: the four object pointers that name the code and its
+	 * line table (contiguous in 3.11-3.13). Nothing the interpreter changes
+	 * while running (warm-up counters, versions) may be inside it, or every
+	 * sample would decode the code object again. */
 	{
 		const struct cpy_layout *l = &t->layout;
-		uint32_t hi = l->code.filename, lo = l->object.ob_type;
+		uint32_t f[4] = { l->code.filename, l->code.name, l->code.qualname, l->code.linetable };
+		uint32_t lo = f[0], hi = f[0];
+		int i;
 
-		if (l->code.name > hi) hi = l->code.name;
-		if (l->code.qualname > hi) hi = l->code.qualname;
-		if (l->code.linetable > hi) hi = l->code.linetable;
-		hi += 8;
-		if (l->code.firstlineno + 4 > hi)
-			hi = l->code.firstlineno + 4;
-		cpy_code_cache_init(&t->codes, lo, hi - lo);
+		for (i = 1; i < 4; i++) {
+			if (f[i] < lo)
+				lo = f[i];
+			if (f[i] > hi)
+				hi = f[i];
+		}
+		cpy_code_cache_init(&t->codes, lo, hi + 8 - lo);
 	}
 	t->seen = calloc(SEEN_CAP, sizeof(*t->seen));
 	t->seen_gen = calloc(SEEN_CAP, sizeof(*t->seen_gen));

@@ -121,15 +121,18 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 		memcpy(&instr, buf + l->frame.instr, 8);
 		if (!code || (code & 7))
 			return 1;
-		if (grow((void **)&s->raw_code, &s->cap_raw, s->nframes + 1, sizeof(*s->raw_code)) < 0)
-			return -ENOMEM;
-		/* raw_unit shares cap_raw: grow it by hand to the same size. */
-		{
-			int64_t *nu = realloc(s->raw_unit, s->cap_raw * sizeof(*nu));
+		if (s->nframes + 1 > s->cap_raw) {
+			size_t cap = s->cap_raw;
+			int64_t *nu;
 
+			if (grow((void **)&s->raw_code, &cap, s->nframes + 1, sizeof(*s->raw_code)) < 0)
+				return -ENOMEM;
+			/* raw_unit is parallel to raw_code: same capacity. */
+			nu = realloc(s->raw_unit, cap * sizeof(*nu));
 			if (!nu)
 				return -ENOMEM;
 			s->raw_unit = nu;
+			s->cap_raw = cap;
 		}
 		s->raw_code[s->nframes] = code;
 		s->raw_unit[s->nframes] = ((int64_t)instr - (int64_t)(code + l->code.code_adaptive)) / 2;
@@ -306,13 +309,12 @@ static int decode_code(struct cpy_target *t, uint64_t addr, const uint8_t *fp, s
 	int rc;
 
 	*out = NULL;
-#define FIELD(dst, off) memcpy(&(dst), fp + (off) - t->codes.fp_off, sizeof(dst))
-	FIELD(type, l->object.ob_type);
-	FIELD(qualname, l->code.qualname);
-	FIELD(filename, l->code.filename);
-	FIELD(linetable, l->code.linetable);
-	FIELD(first, l->code.firstlineno);
-#undef FIELD
+	memcpy(&qualname, fp + l->code.qualname - t->codes.fp_off, 8);
+	memcpy(&filename, fp + l->code.filename - t->codes.fp_off, 8);
+	memcpy(&linetable, fp + l->code.linetable - t->codes.fp_off, 8);
+	if ((rc = proc_read(&t->mem, addr + l->object.ob_type, &type, 8)) < 0 ||
+	    (rc = proc_read(&t->mem, addr + l->code.firstlineno, &first, 4)) < 0)
+		return rc;
 	if (t->code_type_addr && type != t->code_type_addr)
 		return -EINVAL;
 	if ((rc = proc_read(&t->mem, addr + l->object.ob_size, &units, 8)) < 0)

@@ -119,6 +119,12 @@ def parse_collapsed(text):
     return stacks
 
 
+def describe_stack(stack):
+    """One stack as 'tid: name:line;name:line;... weight', for assertion messages."""
+    return "thread %d: %s  %d us" % (stack.tid, ";".join(
+        "%s:%d" % (f.name, f.line) for f in stack.frames), stack.weight)
+
+
 def weight_where(stacks, predicate):
     """Total weight (microseconds) of the stacks for which predicate(stack) is true."""
     return sum(s.weight for s in stacks if predicate(s))

@@ -10,8 +10,8 @@ output, and identical between `record` and `report --format text`.
 """
 import pytest
 
-from e2e_util import (TARGETS, Summary, describe, has_function, marker_line, record,
-                      report, same_file, weight_where)
+from e2e_util import (TARGETS, Summary, describe, describe_stack, has_function, marker_line,
+                      record, report, same_file, weight_where)
 
 SPLIT_SECONDS = 3
 HOTLINE_SECONDS = 2
@@ -19,7 +19,7 @@ HOTLINE_RATE = 250  # also exercises -r; 500 samples are plenty for a 90% line
 
 SHARE_TOLERANCE = 0.03      # 3 percentage points, absolute
 WEIGHT_TOLERANCE = 0.10     # collapsed weights vs the target's own clock, relative
-RATE_TOLERANCE = 0.10       # achieved sampling rate vs the requested one, relative
+RATE_TOLERANCE = 0.15       # achieved vs requested sampling rate, relative (2 busy cores)
 MAX_ERROR_FRACTION = 0.01   # torn or unreadable stacks, as a fraction of samples
 
 
@@ -89,12 +89,17 @@ def test_collapsed_stacks_have_the_call_structure(split_wall):
     assert all(s.weight > 0 for s in stacks), "a stack has weight 0"
     assert {s.tid for s in stacks} == {pid}, "threads %r, expected only the main thread %d" % (
         sorted({s.tid for s in stacks}), pid)
+    bad = []
     for s in stacks:
         names = [f.name for f in s.frames]
         if "work_a" in names or "work_b" in names:
-            assert names[:2] == ["<module>", "main"] and names[2] in ("work_a", "work_b") \
-                and names[3:] in ([], ["spin"]), "unexpected stack %r" % (names,)
-            assert all(same_file(f.file, "split.py") for f in s.frames), s
+            shaped = names[:2] == ["<module>", "main"] and names[2] in ("work_a", "work_b") \
+                and names[3:] in ([], ["spin"])
+            if not shaped or not all(same_file(f.file, "split.py") for f in s.frames):
+                bad.append(s)
+    assert not bad, "%d stacks (%d us of %d us) through work_a/work_b are impossible:\n%s" % (
+        len(bad), sum(s.weight for s in bad), sum(s.weight for s in stacks),
+        "\n".join(describe_stack(s) for s in bad[:5]))
 
 
 def test_summary_line_reports_rate_threads_and_errors(split_wall):
@@ -153,7 +158,7 @@ def test_hottest_line_and_every_frame_line(hotline):
 
     summary = hotline.summary()
     top = summary.line_rows[0]
-    assert (same_file(top.file, "hotline.py"), top.line, top.name) == (True, hot, "hot"), \
+    assert same_file(top.file, "hotline.py") and top.line == hot and top.name == "hot", \
         "hottest line should be hotline.py:%d hot\n%s" % (hot, summary.block)
 
     stacks = hotline.collapsed()
