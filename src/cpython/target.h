@@ -64,6 +64,7 @@ struct cpy_sample {
 	size_t nframes, cap_frames;
 	uint64_t *raw_code;            /* owned; scratch parallel to frames */
 	int64_t *raw_unit;
+	uint64_t raw_frame_first;      /* address of the innermost Python frame last walked */
 	size_t cap_raw;
 };
 

@@ -67,25 +67,24 @@ static void new_walk(struct cpy_target *t)
 	}
 }
 
-/* The thread's innermost frame. `direct` bypasses the page cache, for the
- * re-read that checks the stack did not move while it was walked. */
-static int current_frame(struct cpy_target *t, uint64_t tstate, uint64_t *frame, int direct)
+/* The thread's innermost frame, through the page cache. *cframe gets the
+ * _PyCFrame it was found through (0 when the layout has none). */
+static int current_frame(struct cpy_target *t, uint64_t tstate, uint64_t *frame, uint64_t *cframe)
 {
 	const struct cpy_layout *l = &t->layout;
-	int (*rd)(struct proc_mem *, uint64_t, void *, size_t) = direct ? proc_read_direct : proc_read;
-	uint64_t cframe;
 	int rc;
 
+	*cframe = 0;
 	if (l->tstate.frame_link == CPY_FRAME_DIRECT)
-		return rd(&t->mem, tstate + l->tstate.frame, frame, 8);
-	rc = rd(&t->mem, tstate + l->tstate.frame, &cframe, 8);
+		return rd_u64(t, tstate + l->tstate.frame, frame);
+	rc = rd_u64(t, tstate + l->tstate.frame, cframe);
 	if (rc < 0)
 		return rc;
-	if (!cframe) {
+	if (!*cframe) {
 		*frame = 0;
 		return 0;
 	}
-	return rd(&t->mem, cframe + l->tstate.cframe_current_frame, frame, 8);
+	return rd_u64(t, *cframe + l->tstate.cframe_current_frame, frame);
 }
 
 /* Walk one thread's frames into s->raw_*; returns 0, -ESRCH, or 1 if torn. */
@@ -134,6 +133,8 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 			s->raw_unit = nu;
 			s->cap_raw = cap;
 		}
+		if (*depth == 0)
+			s->raw_frame_first = frame;
 		s->raw_code[s->nframes] = code;
 		s->raw_unit[s->nframes] = ((int64_t)instr - (int64_t)(code + l->code.code_adaptive)) / 2;
 		s->nframes++;
@@ -150,51 +151,73 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
  * WALK_TRIES attempts the thread is marked torn. */
 #define WALK_TRIES 3
 
-/* Re-read the innermost frame's code pointer straight from the target. The
- * innermost frame may be a C-stack shim (3.12+); then the code of the first
- * Python frame was walked from a later frame, and comparing the shim's
- * pointer would be meaningless, so compare only when it is a Python frame. */
-static int innermost_code_unchanged(struct cpy_target *t, uint64_t frame, uint64_t walked_code)
+/* After a walk, read again, straight from the target and in one system
+ * call, what the walk started from: the thread's frame link (and _PyCFrame)
+ * and the innermost frame's code pointer. Frames below an unchanged
+ * innermost frame cannot have changed; a frame popped and another pushed at
+ * the same address shows a different code object. Returns 1 if unchanged,
+ * 0 if the stack moved, -ESRCH if the process is gone. */
+static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, uint64_t frame, const struct cpy_thread *th,
+			   const struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
-	uint8_t buf[FRAME_BUF_MAX];
-	size_t fsize = l->frame.size < FRAME_BUF_MAX ? l->frame.size : FRAME_BUF_MAX;
-	uint64_t code;
+	uint64_t addr[3], link = 0, cur = 0, code = 0;
+	size_t len[3] = { 8, 8, 8 };
+	void *dst[3] = { &link, &cur, &code };
+	uint8_t ok[3];
+	size_t n = 0;
+	int rc;
 
-	if (proc_read_direct(&t->mem, frame, buf, fsize) < 0)
+	addr[n++] = ts + l->tstate.frame;
+	if (cframe)
+		addr[n++] = cframe + l->tstate.cframe_current_frame;
+	else
+		dst[1] = &code;
+	if (frame && th->depth > 0)
+		addr[n++] = frame + l->frame.code;
+	rc = proc_readv(&t->mem, n, addr, len, dst, ok);
+	if (rc < 0)
+		return rc == -ESRCH ? rc : 0;
+	if (!ok[0] || (n > 1 && !ok[1]) || (n > 2 && !ok[2]))
 		return 0;
-	if (buf[l->frame.owner] == l->frame.owner_cstack)
-		return 1;
-	memcpy(&code, buf + l->frame.code, 8);
-	return code == walked_code;
+	if (cframe) {
+		if (link != cframe || cur != frame)
+			return 0;
+	} else if (link != frame) {
+		return 0;
+	}
+	/* The innermost frame read may be a C-stack shim (3.12+), whose code is
+	 * not the first Python frame's: the walk skipped it. Compare only when
+	 * the first Python frame is the innermost one. */
+	if (frame && th->depth > 0 && s->raw_frame_first == frame && code != s->raw_code[th->first])
+		return 0;
+	return 1;
 }
+
 static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, struct cpy_thread *th)
 {
 	size_t first = s->nframes;
 	int attempt, rc;
 
 	for (attempt = 0; attempt < WALK_TRIES; attempt++) {
-		uint64_t frame = 0, again = 0;
+		uint64_t frame = 0, cframe = 0;
 
 		s->nframes = first;
 		th->depth = 0;
+		th->first = (uint32_t)first;
 		if (attempt > 0)
 			proc_mem_invalidate(&t->mem);
-		rc = current_frame(t, ts, &frame, attempt > 0);
+		rc = current_frame(t, ts, &frame, &cframe);
 		if (rc < 0)
 			return rc == -ESRCH ? rc : (th->torn = 1, 0);
 		rc = walk_frames(t, s, frame, &th->depth);
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
-			rc = current_frame(t, ts, &again, 1);
-			if (rc == -ESRCH)
+			rc = stack_unchanged(t, ts, cframe, frame, th, s);
+			if (rc < 0)
 				return rc;
-			/* Same innermost frame, and still running the same code:
-			 * a frame popped and another pushed at the same address
-			 * in between would show a different code object. */
-			if (rc == 0 && again == frame &&
-			    (th->depth == 0 || innermost_code_unchanged(t, frame, s->raw_code[first]))) {
+			if (rc == 1) {
 				th->torn = 0;
 				return 0;
 			}

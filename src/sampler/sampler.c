@@ -85,6 +85,8 @@ struct recorder {
 	uint32_t *stack_scratch;
 	uint64_t t0, t0_real;
 	int attached, writer_open;
+	int debug;                    /* PYROMETER_DEBUG: time the walk, print counters */
+	uint64_t walk_cpu_ns;
 };
 
 static struct tracked_thread *thread_for(struct recorder *r, uint64_t native_id)
@@ -346,6 +348,8 @@ static int sample_loop(struct recorder *r)
 	uint64_t stop_at = o->duration_s > 0 ? r->t0 + (uint64_t)(o->duration_s * 1e9) : 0;
 	int forwarded = 0, rc = 0;
 
+	uint64_t cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
+
 	next = last_flush = now_ns(CLOCK_MONOTONIC);
 	prev = next - interval; /* the first sample stands for one interval */
 	for (;;) {
@@ -364,7 +368,14 @@ static int sample_loop(struct recorder *r)
 		now = now_ns(CLOCK_MONOTONIC);
 		if (stop_at && now >= stop_at)
 			break;
-		rc = cpy_sample(&r->target, &r->sample);
+		if (r->debug) {
+			uint64_t c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+
+			rc = cpy_sample(&r->target, &r->sample);
+			r->walk_cpu_ns += now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+		} else {
+			rc = cpy_sample(&r->target, &r->sample);
+		}
 		r->res->ticks++;
 		if (rc == -ESRCH) {
 			r->res->ticks--;
@@ -408,9 +419,12 @@ static int sample_loop(struct recorder *r)
 	if (o->status_line)
 		status(r, 0, 1);
 	r->res->duration_ns = now_ns(CLOCK_MONOTONIC) - r->t0;
-	if (getenv("PYROMETER_DEBUG"))
-		fprintf(stderr, "pyrometer: debug: %llu late deadlines, %llu walks retried, %llu reads, "
-			"%llu code objects decoded, %llu reused\n",
+	r->res->loop_cpu_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+	if (r->debug)
+		fprintf(stderr, "pyrometer: debug: CPU per round: %.2f us in all, %.2f us reading the target; "
+			"%llu late deadlines, %llu walks retried, %llu reads, %llu code objects decoded, %llu reused\n",
+			r->res->ticks ? (double)r->res->loop_cpu_ns / 1e3 / (double)r->res->ticks : 0.0,
+			r->res->ticks ? (double)r->walk_cpu_ns / 1e3 / (double)r->res->ticks : 0.0,
 			(unsigned long long)r->res->late, (unsigned long long)r->target.retries,
 			(unsigned long long)r->target.mem.syscalls,
 			(unsigned long long)r->target.codes.decoded, (unsigned long long)r->target.codes.reused);
@@ -428,6 +442,7 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	res->child_exit = -1;
 	r.o = o;
 	r.res = res;
+	r.debug = getenv("PYROMETER_DEBUG") != NULL;
 	got_signals = 0;
 	child_changed = 0;
 	install_signals();

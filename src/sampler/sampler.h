@@ -36,6 +36,7 @@ struct sampler_result {
 	uint64_t errors;        /* torn or unreadable thread stacks */
 	uint64_t late;          /* deadlines missed */
 	uint64_t duration_ns;
+	uint64_t loop_cpu_ns;   /* CPU the sampling loop itself used */
 	char output[PATH_MAX];
 };
 
