@@ -455,6 +455,9 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 	int rc;
 
 	proc_mem_invalidate(&t->mem);
+	rc = proc_mem_prefetch(&t->mem);
+	if (rc == -ESRCH)
+		return rc;
 	s->nthreads = 0;
 	s->nframes = 0;
 	rc = rd_u64(t, t->runtime_addr + l->runtime.interpreters_head, &interp);

@@ -30,6 +30,56 @@ void proc_mem_release(struct proc_mem *m)
 void proc_mem_invalidate(struct proc_mem *m)
 {
 	m->gen++;
+	memcpy(m->prefetch, m->used, m->nused * sizeof(m->used[0]));
+	m->nprefetch = m->nused;
+	m->nused = 0;
+}
+
+static struct proc_page *slot_of(struct proc_mem *m, uint64_t page_addr)
+{
+	return &m->pages[(page_addr / PROC_PAGE_SIZE) % PROC_CACHE_PAGES];
+}
+
+static void note_used(struct proc_mem *m, uint64_t page_addr)
+{
+	if (m->nused < PROC_PREFETCH_MAX)
+		m->used[m->nused++] = page_addr;
+}
+
+int proc_mem_prefetch(struct proc_mem *m)
+{
+	uint64_t addr[PROC_PREFETCH_MAX];
+	size_t len[PROC_PREFETCH_MAX];
+	void *dst[PROC_PREFETCH_MAX];
+	uint8_t ok[PROC_PREFETCH_MAX];
+	struct proc_page *pg[PROC_PREFETCH_MAX];
+	size_t i, n = 0;
+	int rc;
+
+	for (i = 0; i < m->nprefetch; i++) {
+		struct proc_page *p = slot_of(m, m->prefetch[i]);
+
+		if (p->gen == m->gen)
+			continue; /* two pages for one slot: the first wins */
+		p->gen = m->gen;
+		p->addr = m->prefetch[i];
+		pg[n] = p;
+		addr[n] = m->prefetch[i];
+		len[n] = PROC_PAGE_SIZE;
+		dst[n] = p->data;
+		n++;
+	}
+	m->nprefetch = 0;
+	if (n == 0)
+		return 0;
+	rc = proc_readv(m, n, addr, len, dst, ok);
+	for (i = 0; i < n; i++) {
+		if (rc == 0 && ok[i])
+			note_used(m, addr[i]);
+		else
+			pg[i]->gen = 0;
+	}
+	return rc;
 }
 
 static int errno_rc(void)
@@ -67,7 +117,7 @@ int proc_read_direct(struct proc_mem *m, uint64_t addr, void *dst, size_t len)
 
 static struct proc_page *cache_page(struct proc_mem *m, uint64_t page_addr, int *rc)
 {
-	struct proc_page *pg = &m->pages[(page_addr / PROC_PAGE_SIZE) % PROC_CACHE_PAGES];
+	struct proc_page *pg = slot_of(m, page_addr);
 
 	if (pg->gen == m->gen && pg->addr == page_addr)
 		return pg;
@@ -78,6 +128,7 @@ static struct proc_page *cache_page(struct proc_mem *m, uint64_t page_addr, int 
 	}
 	pg->addr = page_addr;
 	pg->gen = m->gen;
+	note_used(m, page_addr);
 	return pg;
 }
 

@@ -16,6 +16,7 @@
 #define PROC_PAGE_SIZE 4096u
 #define PROC_CACHE_PAGES 256u
 #define PROC_READV_MAX 1024u
+#define PROC_PREFETCH_MAX 128u
 
 struct proc_page {
 	uint64_t addr;  /* page-aligned remote address */
@@ -29,12 +30,22 @@ struct proc_mem {
 	struct proc_page *pages; /* owned, PROC_CACHE_PAGES of them */
 	uint64_t syscalls;       /* statistics */
 	uint64_t bytes;
+	uint64_t used[PROC_PREFETCH_MAX];     /* pages loaded in this generation */
+	size_t nused;
+	uint64_t prefetch[PROC_PREFETCH_MAX]; /* pages the previous generation used */
+	size_t nprefetch;
 };
 
 int proc_mem_init(struct proc_mem *m, pid_t pid);
 void proc_mem_release(struct proc_mem *m);
-/* Drop every cached page (cheap: bumps a generation). */
+/* Drop every cached page (cheap: bumps a generation). The pages the
+ * dropped generation used are remembered for proc_mem_prefetch(). */
 void proc_mem_invalidate(struct proc_mem *m);
+/* Load, in one system call, the pages the previous generation used: a
+ * sampler reads nearly the same pages every time, and one read is cheaper
+ * than one per page (and closer to a single snapshot). Pages that fail to
+ * read are simply not cached. Returns 0, or -ESRCH/-EPERM. */
+int proc_mem_prefetch(struct proc_mem *m);
 
 /* Read len bytes at addr, through the cache when small. Returns 0 or
  * negative errno: -ESRCH (the process is gone), -EPERM, -EFAULT (not mapped).
