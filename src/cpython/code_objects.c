@@ -38,12 +38,22 @@ void cpy_code_cache_release(struct cpy_code_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
+static size_t memo_slot(uint64_t addr)
+{
+	return (size_t)((addr >> 4) ^ (addr >> 13)) & (CPY_CODE_MEMO - 1);
+}
+
 struct cpy_code *cpy_code_cache_get(struct cpy_code_cache *c, uint64_t addr)
 {
+	size_t m = memo_slot(addr);
 	uint64_t idx;
 
+	if (c->memo[m].addr == addr && c->memo[m].e)
+		return c->memo[m].e;
 	if (!pyro_hash_get(&c->by_addr, addr, &idx))
 		return NULL;
+	c->memo[m].addr = addr;
+	c->memo[m].e = c->v[idx];
 	return c->v[idx];
 }
 
@@ -52,6 +62,8 @@ int cpy_code_cache_put(struct cpy_code_cache *c, struct cpy_code *e)
 	uint64_t idx;
 
 	e->id = c->next_id++;
+	c->memo[memo_slot(e->addr)].addr = e->addr;
+	c->memo[memo_slot(e->addr)].e = e;
 	if (pyro_hash_get(&c->by_addr, e->addr, &idx)) {
 		cpy_code_free(c->v[idx]);
 		c->v[idx] = e;

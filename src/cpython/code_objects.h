@@ -32,8 +32,15 @@ struct cpy_code {
 	int fp_ok;                     /* fingerprint matched in sample seen_gen */
 };
 
+#define CPY_CODE_MEMO 512 /* power of two */
+
 struct cpy_code_cache {
 	struct pyro_hash by_addr;      /* addr -> index into v */
+	struct {
+		uint64_t addr;
+		struct cpy_code *e;    /* borrowed from v */
+	} memo[CPY_CODE_MEMO];         /* direct-mapped front of by_addr: most
+					* lookups repeat the previous sample's */
 	struct cpy_code **v;           /* owned entries */
 	size_t n, cap;
 	uint32_t next_id;

@@ -65,6 +65,7 @@ struct cpy_sample {
 	uint64_t *raw_code;            /* owned; scratch parallel to frames */
 	int64_t *raw_unit;
 	uint64_t raw_frame_first;      /* address of the innermost Python frame last walked */
+	uint64_t raw_frame_second;     /* and of its caller */
 	size_t cap_raw;
 };
 

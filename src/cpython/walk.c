@@ -135,6 +135,8 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 		}
 		if (*depth == 0)
 			s->raw_frame_first = frame;
+		else if (*depth == 1)
+			s->raw_frame_second = frame;
 		s->raw_code[s->nframes] = code;
 		s->raw_unit[s->nframes] = ((int64_t)instr - (int64_t)(code + l->code.code_adaptive)) / 2;
 		s->nframes++;
@@ -161,35 +163,47 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 			   const struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
-	uint64_t addr[3], link = 0, cur = 0, code = 0;
-	size_t len[3] = { 8, 8, 8 };
-	void *dst[3] = { &link, &cur, &code };
-	uint8_t ok[3];
-	size_t n = 0;
+	uint64_t addr[4], link = 0, cur = 0, code = 0, caller_instr = 0;
+	size_t len[4] = { 8, 8, 8, 8 };
+	void *dst[4];
+	uint8_t ok[4];
+	size_t n = 0, i;
+	int check_code = frame && th->depth > 0 && s->raw_frame_first == frame;
+	int check_caller = th->depth > 1;
 	int rc;
 
+	dst[n] = &link;
 	addr[n++] = ts + l->tstate.frame;
-	if (cframe)
+	if (cframe) {
+		dst[n] = &cur;
 		addr[n++] = cframe + l->tstate.cframe_current_frame;
-	else
-		dst[1] = &code;
-	if (frame && th->depth > 0)
+	}
+	if (check_code) {
+		dst[n] = &code;
 		addr[n++] = frame + l->frame.code;
+	}
+	if (check_caller) {
+		dst[n] = &caller_instr;
+		addr[n++] = s->raw_frame_second + l->frame.instr;
+	}
 	rc = proc_readv(&t->mem, n, addr, len, dst, ok);
 	if (rc < 0)
 		return rc == -ESRCH ? rc : 0;
-	if (!ok[0] || (n > 1 && !ok[1]) || (n > 2 && !ok[2]))
-		return 0;
-	if (cframe) {
-		if (link != cframe || cur != frame)
+	for (i = 0; i < n; i++)
+		if (!ok[i])
 			return 0;
-	} else if (link != frame) {
+	if (cframe ? (link != cframe || cur != frame) : link != frame)
 		return 0;
-	}
 	/* The innermost frame read may be a C-stack shim (3.12+), whose code is
-	 * not the first Python frame's: the walk skipped it. Compare only when
-	 * the first Python frame is the innermost one. */
-	if (frame && th->depth > 0 && s->raw_frame_first == frame && code != s->raw_code[th->first])
+	 * not the first Python frame's: compare only when it is that frame. */
+	if (check_code && code != s->raw_code[th->first])
+		return 0;
+	/* A callee popped and pushed again at the same address with the same
+	 * code passes the checks above; its caller has moved on, though, and a
+	 * caller's instruction pointer does not move while its callee runs. */
+	if (check_caller &&
+	    ((int64_t)caller_instr - (int64_t)(s->raw_code[th->first + 1] + l->code.code_adaptive)) / 2 !=
+		s->raw_unit[th->first + 1])
 		return 0;
 	return 1;
 }

@@ -70,7 +70,15 @@ struct tracked_thread {
 	int stat_fd;            /* -1 until opened (cpu mode) */
 	int schedstat;          /* stat_fd is schedstat (on-CPU ns), not stat */
 	uint64_t oncpu_ns;      /* on-CPU time at the previous sample */
+	/* The previous sample's stack, root first: frame ids and the stack id
+	 * each prefix interned to. Callers rarely change between samples, so
+	 * the common prefix is reused without interning it again. */
+	uint32_t *prev_frames;  /* owned */
+	uint32_t *prev_stacks;  /* owned */
+	size_t prev_depth, prev_cap;
 };
+
+#define FRAME_MEMO 1024 /* power of two */
 
 struct recorder {
 	const struct sampler_opts *o;
@@ -82,6 +90,10 @@ struct recorder {
 	struct tracked_thread *threads;
 	size_t nthreads, cap_threads;
 	struct pyro_hash frame_ids;   /* (code id, line) -> frame id */
+	struct {
+		uint64_t key;
+		uint32_t id;
+	} frame_memo[FRAME_MEMO];     /* direct-mapped front of frame_ids */
 	uint32_t *stack_scratch;
 	uint64_t t0, t0_real;
 	int attached, writer_open;
@@ -110,6 +122,7 @@ static struct tracked_thread *thread_for(struct recorder *r, uint64_t native_id)
 	pt.native_id = native_id;
 	pt.name = PYRO_NO_ID;
 	t = &r->threads[r->nthreads];
+	memset(t, 0, sizeof(*t));
 	t->native_id = native_id;
 	t->stat_fd = -1;
 	t->writer_id = pyro_writer_thread(&r->writer, &pt);
@@ -154,10 +167,16 @@ static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_
 static uint32_t frame_id(struct recorder *r, const struct cpy_frame *f)
 {
 	uint64_t key = ((uint64_t)f->code->id << 32 | (uint32_t)f->line) + 1, id;
+	size_t m = (size_t)(f->code->id * 31u + (uint32_t)f->line) & (FRAME_MEMO - 1);
 	struct pyro_frame pf;
 
-	if (pyro_hash_get(&r->frame_ids, key, &id))
+	if (r->frame_memo[m].key == key)
+		return r->frame_memo[m].id;
+	if (pyro_hash_get(&r->frame_ids, key, &id)) {
+		r->frame_memo[m].key = key;
+		r->frame_memo[m].id = (uint32_t)id;
 		return (uint32_t)id;
+	}
 	memset(&pf, 0, sizeof(pf));
 	pf.name = pyro_writer_string(&r->writer, f->code->qualname, strlen(f->code->qualname));
 	pf.file = pyro_writer_string(&r->writer, f->code->filename, strlen(f->code->filename));
@@ -197,14 +216,40 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 		}
 		if (th->depth == 0 || !weight)
 			continue; /* no Python frames right now, or not on a CPU */
-		for (k = (int64_t)(th->first + th->depth) - 1; k >= (int64_t)th->first; k--) {
-			uint32_t f = frame_id(r, &s->frames[k]);
+		if (th->depth > tt->prev_cap) {
+			size_t cap = th->depth * 2;
+			uint32_t *nf = realloc(tt->prev_frames, cap * sizeof(*nf));
 
-			if (f == PYRO_NO_ID)
+			if (!nf)
 				return -ENOMEM;
-			stack = pyro_writer_stack(&r->writer, stack, f);
-			if (stack == PYRO_NO_ID)
+			tt->prev_frames = nf;
+			nf = realloc(tt->prev_stacks, cap * sizeof(*nf));
+			if (!nf)
 				return -ENOMEM;
+			tt->prev_stacks = nf;
+			tt->prev_cap = cap;
+		}
+		{
+			size_t depth = 0;
+			int same = 1;
+
+			for (k = (int64_t)(th->first + th->depth) - 1; k >= (int64_t)th->first; k--, depth++) {
+				uint32_t f = frame_id(r, &s->frames[k]);
+
+				if (f == PYRO_NO_ID)
+					return -ENOMEM;
+				same = same && depth < tt->prev_depth && tt->prev_frames[depth] == f;
+				if (same) {
+					stack = tt->prev_stacks[depth];
+					continue;
+				}
+				stack = pyro_writer_stack(&r->writer, stack, f);
+				if (stack == PYRO_NO_ID)
+					return -ENOMEM;
+				tt->prev_frames[depth] = f;
+				tt->prev_stacks[depth] = stack;
+			}
+			tt->prev_depth = depth;
 		}
 		ps.thread = tt->writer_id;
 		ps.stack = stack;
@@ -482,9 +527,12 @@ out:
 	if (r.attached) {
 		size_t i;
 
-		for (i = 0; i < r.nthreads; i++)
+		for (i = 0; i < r.nthreads; i++) {
 			if (r.threads[i].stat_fd >= 0)
 				close(r.threads[i].stat_fd);
+			free(r.threads[i].prev_frames);
+			free(r.threads[i].prev_stacks);
+		}
 		cpy_target_release(&r.target);
 	}
 	cpy_sample_release(&r.sample);

@@ -8,6 +8,9 @@ MIN_VERSION or newer is picked up as well.
 
 The binary is $PYROMETER if set, else build/pyrometer in the repository. A missing
 binary is an error, not a skip: a suite that skips everything would look green.
+
+Run from the repository root, one test at a time (timings matter; never use -n):
+    python3 -m pytest tests/e2e -q -rs        (or: make e2e)
 """
 import os
 import re
@@ -86,9 +89,13 @@ def discover_interpreters():
     for name in sorted(names, key=lambda n: tuple(int(p) for p in n.split("."))):
         path = versions_dir / name / "bin" / "python3"
         version, missing = _probe(path)
+        if missing:
+            missing = "pyenv CPython %s unavailable: %s" % (name, missing)
         found.append(Interpreter("py" + name, path, version, missing))
 
     version, missing = _probe(DEBIAN_PYTHON)
+    if missing:
+        missing = "Debian's CPython unavailable: %s" % missing
     label = "%d.%d" % version[:2] if version else "3.11"
     found.append(Interpreter("debian" + label, DEBIAN_PYTHON, version, missing))
     return found

@@ -1,9 +1,9 @@
 """Helpers for the end-to-end tests: run the real pyrometer binary and parse its output.
 
-Nothing here asserts anything about pyrometer's behaviour except the output formats
-themselves: the parsers raise AssertionError, with the offending text, when a summary
-or a collapsed-stack line does not have the documented shape. Everything else (what the
-numbers should be) lives in the tests.
+The helpers assert only what every test relies on: the output formats (the parsers raise
+AssertionError, quoting the text, when a summary or a collapsed-stack line does not have
+the documented shape), a recording's exit status, and that a complete file reports
+without warnings. What the numbers should be is up to each test.
 """
 import json
 import os

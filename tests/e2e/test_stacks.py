@@ -95,12 +95,14 @@ def test_wall_mode_shows_every_thread(threads_wall):
         assert sleepy == set(truth["sleepy_tids"]), "sleepy tids %r, the target's own %r" % (
             sleepy, truth["sleepy_tids"])
     assert threads_wall.summary().threads == 9, threads_wall.summary().block
-    # In wall mode a sleeping thread is sampled like any other: each worker's weight
-    # is about the run's length.
-    for tid in busy | sleepy:
-        seconds = weight_where(stacks, lambda s: s.tid == tid) / 1e6
-        assert seconds >= 0.7 * THREAD_SECONDS, \
-            "thread %d has only %.2fs of a %ds wall-clock run" % (tid, seconds, THREAD_SECONDS)
+    # In wall mode a sleeping thread is sampled like any other: each worker's weight is
+    # its lifetime as it measured it (the last to start may start late: the busy
+    # threads hold the GIL), give or take 10% and 20 ms.
+    for tid, seconds in truth["thread_wall"].items():
+        profiled = weight_where(stacks, lambda s: s.tid == int(tid)) / 1e6
+        assert abs(profiled - seconds) <= 0.1 * seconds + 0.020, \
+            "thread %s: %.3fs in the wall profile, but it ran for %.3fs" % (
+                tid, profiled, seconds)
 
 
 def test_cpu_mode_shows_only_running_threads(threads_cpu):

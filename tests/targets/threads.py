@@ -5,9 +5,10 @@ Usage: python threads.py [SECONDS]          (default 2)
 `busy_worker` burns CPU until the deadline; `sleepy_worker` sleeps in time.sleep() until
 the deadline, waking every 100 ms. Each worker records its OS thread id (what the kernel
 and pyrometer call a tid), and the last stdout line is JSON listing the busy and sleepy
-tids, the main thread's, the process's CPU time, and each worker's own CPU time and the
-main thread's inside main() (3.7+), so tests can match the profile's threads to their
-kinds and their CPU use.
+tids, the main thread's, the process's CPU time, each worker's lifetime (workers start
+one by one, the last ones late when busy threads hold the GIL), and each worker's own
+CPU time and the main thread's inside main() (3.7+), so tests can match the profile's
+threads to their kinds, their lifetimes and their CPU use.
 
 Runs on CPython 3.6 and later (OS thread ids need 3.8+ or ctypes on Linux).
 """
@@ -24,6 +25,7 @@ SLEEPY = 4
 lock = threading.Lock()
 tids = {"busy": [], "sleepy": []}
 cpu_seconds = {}  # tid -> CPU time of each worker, and of the main thread inside main()
+wall_seconds = {}  # tid -> how long each worker ran, from its first line to its last
 
 
 def native_thread_id():
@@ -47,6 +49,7 @@ def thread_cpu_time():
 
 
 def busy_worker(deadline):
+    started = time.perf_counter()
     tid = native_thread_id()
     with lock:
         tids["busy"].append(tid)
@@ -55,10 +58,12 @@ def busy_worker(deadline):
         for i in range(1000):
             x = (x + i) & 0xFFFF
     cpu_seconds[tid] = thread_cpu_time()
+    wall_seconds[tid] = time.perf_counter() - started
     return x
 
 
 def sleepy_worker(deadline):
+    started = time.perf_counter()
     tid = native_thread_id()
     with lock:
         tids["sleepy"].append(tid)
@@ -68,6 +73,7 @@ def sleepy_worker(deadline):
             break
         time.sleep(min(left, 0.1))
     cpu_seconds[tid] = thread_cpu_time()
+    wall_seconds[tid] = time.perf_counter() - started
 
 
 def main(seconds):
@@ -95,4 +101,5 @@ if __name__ == "__main__":
         "sleepy_tids": tids["sleepy"],
         "cpu": time.process_time(),
         "thread_cpu": dict((str(k), v) for k, v in cpu_seconds.items()),
+        "thread_wall": dict((str(k), v) for k, v in wall_seconds.items()),
     }), flush=True)
