@@ -31,6 +31,38 @@ static const char *show_path(const char *path, const char *cwd, size_t cwd_len)
 	return path;
 }
 
+/* The text of line `lineno` of `path`, stripped and cut to fit, or "" when
+ * the file cannot be read (frozen modules, another machine's paths). Only
+ * the handful of hottest lines are looked up, so the file is read plainly. */
+static void source_line(const char *path, int lineno, char *out, size_t n)
+{
+	char buf[512];
+	FILE *f;
+	int cur = 0;
+
+	out[0] = '\0';
+	if (lineno <= 0 || path[0] == '<' || !(f = fopen(path, "r")))
+		return;
+	while (fgets(buf, sizeof(buf), f)) {
+		size_t len = strlen(buf);
+
+		if (len && buf[len - 1] != '\n' && !feof(f))
+			continue; /* a long physical line: count it once, at its end */
+		if (++cur == lineno) {
+			char *p = buf;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			p[strcspn(p, "\r\n")] = '\0';
+			if (strlen(p) > 60)
+				strcpy(p + 57, "...");
+			snprintf(out, n, "%s", p);
+			break;
+		}
+	}
+	fclose(f);
+}
+
 int pyro_render_text(const struct pyro_profile *p, const struct pyro_render_opts *o, FILE *out)
 {
 	const struct pyro_header *h = &p->header;
@@ -112,9 +144,13 @@ int pyro_render_text(const struct pyro_profile *p, const struct pyro_render_opts
 	for (i = 0; i < s.nlines && i < top && s.lines[i].self_ns; i++) {
 		const struct pyro_line_stat *l = &s.lines[i];
 
+		char src[80];
+
 		fmt_time(t1, sizeof(t1), l->self_ns);
-		fprintf(out, "  %6.1f%% %10s  %s:%d  %s\n", pct(l->self_ns, s.total_ns), t1,
-			show_path(pyro_profile_str(p, l->file), cwd, cwd_len), l->line, pyro_profile_str(p, l->name));
+		source_line(pyro_profile_str(p, l->file), l->line, src, sizeof(src));
+		fprintf(out, "  %6.1f%% %10s  %s:%d  %s%s%s\n", pct(l->self_ns, s.total_ns), t1,
+			show_path(pyro_profile_str(p, l->file), cwd, cwd_len), l->line, pyro_profile_str(p, l->name),
+			src[0] ? "    | " : "", src);
 	}
 out:
 	pyro_summary_release(&s);

@@ -45,7 +45,9 @@ def parse_row(line):
     m = ROW_RE.match(line)
     if not m:
         return None
-    parts = re.split(r"\s{2,}", m.group(7))
+    # Hottest-lines rows end with "    | <source text>" when the file is readable.
+    body = m.group(7).split("    | ", 1)[0].rstrip()
+    parts = re.split(r"\s{2,}", body)
     locations = [LOCATION_RE.match(p) for p in parts]
     if len(parts) != 2 or sum(1 for loc in locations if loc) < 1:
         return None

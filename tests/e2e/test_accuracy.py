@@ -136,7 +136,8 @@ def test_summary_sections_agree_with_truth(split_wall):
         % (100 * share, 100 * measured_share(truth), summary.block))
     assert abs(a.seconds - truth["work_a"]) <= WEIGHT_TOLERANCE * truth["work_a"], (
         "summary gives work_a %.3fs total, target measured %.3fs" % (a.seconds, truth["work_a"]))
-    assert all(same_file(r.file, "split.py") for r in summary.line_rows[:3]), summary.block
+    # spin's loop header and body carry nearly all the time; the third line may be anything.
+    assert all(same_file(r.file, "split.py") for r in summary.line_rows[:2]), summary.block
 
 
 def test_report_text_is_the_record_summary(pyrometer, split_wall):

@@ -97,10 +97,10 @@ def test_wall_mode_shows_every_thread(threads_wall):
     assert threads_wall.summary().threads == 9, threads_wall.summary().block
     # In wall mode a sleeping thread is sampled like any other: each worker's weight is
     # its lifetime as it measured it (the last to start may start late: the busy
-    # threads hold the GIL), give or take 10% and 20 ms.
+    # threads hold the GIL), give or take 3% and 10 ms.
     for tid, seconds in truth["thread_wall"].items():
         profiled = weight_where(stacks, lambda s: s.tid == int(tid)) / 1e6
-        assert abs(profiled - seconds) <= 0.1 * seconds + 0.020, \
+        assert abs(profiled - seconds) <= 0.03 * seconds + 0.010, \
             "thread %s: %.3fs in the wall profile, but it ran for %.3fs" % (
                 tid, profiled, seconds)
 
@@ -121,16 +121,17 @@ def test_cpu_mode_shows_only_running_threads(threads_cpu):
         assert share >= 0.05, "busy thread %d has only %.1f%% of busy time" % (tid, 100 * share)
     # Each worker measured its own CPU time, and the main thread its CPU time inside
     # main(), where it starts the workers and then waits in join() (3.7+). The cpu-mode
-    # weights must match, give or take 20% and 10 ms (ten samples) of granularity.
+    # weights must match, give or take 10% and 10 ms (the kernel's CPU accounting moves
+    # in scheduler ticks of a few ms).
     for tid, seconds in truth["thread_cpu"].items():
         if seconds is None:
             continue
         in_main = int(tid) == truth["pid"]
         profiled = weight_where(stacks, lambda s: s.tid == int(tid) and (
             not in_main or has_function("main", "threads.py")(s))) / 1e6
-        assert abs(profiled - seconds) <= 0.2 * seconds + 0.010, (
+        assert abs(profiled - seconds) <= 0.1 * seconds + 0.010, (
             "thread %s%s: %.3fs in the cpu profile, but it used %.3fs of CPU"
             % (tid, " in main()" if in_main else "", profiled, seconds))
     # And the whole profile holds about the CPU time the process used.
-    assert abs(total / 1e6 - truth["cpu"]) <= 0.2 * truth["cpu"], \
+    assert abs(total / 1e6 - truth["cpu"]) <= 0.1 * truth["cpu"], \
         "cpu profile holds %.2fs, the target used %.2fs of CPU" % (total / 1e6, truth["cpu"])
