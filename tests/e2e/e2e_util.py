@@ -27,7 +27,8 @@ SECTIONS = {
     "lines": "Hottest lines",
 }
 # A table row: "<pct>% <time>" once or twice (the section's own measure first, e.g. self
-# then total), then a function name and a file:line in either order, two spaces apart.
+# then total), then a function name and a file:line in either order, two spaces apart,
+# and optionally "| <source text of the line>".
 PCT_TIME = r"(\d+(?:\.\d+)?)%\s+(\d+(?:\.\d+)?)(s|ms|us|\u00b5s|ns)"
 ROW_RE = re.compile(r"^\s*" + PCT_TIME + r"(?:\s+" + PCT_TIME + r")?\s{2,}(\S.*?)\s*$")
 LOCATION_RE = re.compile(r"^(.+):(\d+)$")
@@ -84,11 +85,13 @@ class Summary:
             head = next((i for i in range(start, len(lines)) if title in lines[i]), None)
             assert head is not None, "no %r section in:\n%s" % (title, text)
             i = head + 1
-            while i < len(lines) and lines[i].strip() and not parse_row(lines[i]):
+            if i < len(lines) and lines[i].strip() and not parse_row(lines[i]):
                 i += 1  # column headings
             rows[key] = []
-            while i < len(lines) and parse_row(lines[i]):
-                rows[key].append(parse_row(lines[i]))
+            while i < len(lines) and lines[i].strip():
+                row = parse_row(lines[i])
+                assert row, "malformed row in %r: %r" % (title, lines[i])
+                rows[key].append(row)
                 i += 1
             end = max(end, i)
         self.self_rows = rows["self"]
