@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/perf_event.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int proc_task_list(pid_t pid, pid_t **tids, size_t *n)
@@ -119,5 +121,28 @@ int proc_task_read_oncpu(int fd, uint64_t *ns)
 	if (errno || end == buf)
 		return -EINVAL;
 	*ns = v;
+	return 0;
+}
+
+int proc_task_open_clock(pid_t tid)
+{
+	struct perf_event_attr attr;
+	long fd;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_TASK_CLOCK;
+	attr.exclude_hv = 1;
+	fd = syscall(SYS_perf_event_open, &attr, tid, -1, -1, PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int proc_task_read_clock(int fd, uint64_t *ns)
+{
+	ssize_t r = read(fd, ns, sizeof(*ns));
+
+	if (r != (ssize_t)sizeof(*ns))
+		return r < 0 ? -errno : -ESRCH;
 	return 0;
 }

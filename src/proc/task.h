@@ -29,7 +29,16 @@ int proc_task_open(pid_t pid, pid_t tid, const char *file);
 /* Re-read an open stat file (one pread). Returns 0 or negative. */
 int proc_task_read(int fd, struct proc_task_stat *st);
 /* Re-read an open schedstat file: nanoseconds the thread has spent on a CPU.
- * Returns 0 or negative. */
+ * Returns 0 or negative. The kernel updates this counter at scheduler ticks
+ * and context switches, so for a running thread it lags by up to a tick. */
 int proc_task_read_oncpu(int fd, uint64_t *ns);
+
+/* Open a precise CPU clock for a thread of another process: a perf
+ * software task-clock counter (read() asks the CPU the thread runs on, so
+ * the value is current to the nanosecond). Needs perf events and the right
+ * to trace the target (root, CAP_PERFMON, or perf_event_paranoid <= 2 with
+ * ptrace access). Returns an fd for proc_task_read_clock(), or negative. */
+int proc_task_open_clock(pid_t tid);
+int proc_task_read_clock(int fd, uint64_t *ns);
 
 #endif

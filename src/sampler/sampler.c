@@ -68,7 +68,7 @@ struct tracked_thread {
 	uint64_t native_id;
 	uint32_t writer_id;
 	int stat_fd;            /* -1 until opened (cpu mode) */
-	int schedstat;          /* stat_fd is schedstat (on-CPU ns), not stat */
+	enum { CLOCK_PERF = 1, CLOCK_SCHEDSTAT, CLOCK_STATE } clock; /* what stat_fd is */
 	uint64_t oncpu_ns;      /* on-CPU time at the previous sample */
 	/* The previous sample's stack, root first: frame ids and the stack id
 	 * each prefix interned to. Callers rarely change between samples, so
@@ -132,32 +132,40 @@ static struct tracked_thread *thread_for(struct recorder *r, uint64_t native_id)
 }
 
 /* CPU mode: the CPU time the thread used since the previous sample, which
- * becomes the sample's weight (0: it did not run, no sample). From
- * schedstat's nanosecond counter; where the kernel lacks it, from the
- * scheduler state ('R' also covers runnable-but-waiting, so this fallback
- * over-counts on a busy machine). The first sample of a thread only sets
- * the baseline. */
+ * becomes the sample's weight (0: it did not run, no sample). The clock is,
+ * best first: a perf task-clock counter (exact), schedstat's nanosecond
+ * counter (exact in total, but it moves only at scheduler ticks and context
+ * switches, so single samples are coarse), or the scheduler state ('R' also
+ * covers runnable-but-waiting, so it over-counts on a busy machine). The
+ * first sample of a thread only sets the baseline. */
 static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_t interval)
 {
 	struct proc_task_stat st;
 	uint64_t now, d;
+	int rc;
 
 	if (t->stat_fd < 0) {
-		t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id, "schedstat");
-		t->schedstat = t->stat_fd >= 0;
-		if (!t->schedstat)
-			t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id, "stat");
-		if (t->stat_fd < 0)
-			return 0;
-		if (t->schedstat) {
-			if (proc_task_read_oncpu(t->stat_fd, &t->oncpu_ns) < 0)
-				return 0;
-			return 0;
+		t->clock = CLOCK_PERF;
+		t->stat_fd = proc_task_open_clock((pid_t)t->native_id);
+		if (t->stat_fd < 0) {
+			t->clock = CLOCK_SCHEDSTAT;
+			t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id, "schedstat");
 		}
+		if (t->stat_fd < 0) {
+			t->clock = CLOCK_STATE;
+			t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id, "stat");
+		}
+		if (t->stat_fd < 0 || t->clock == CLOCK_STATE)
+			return 0;
+		rc = t->clock == CLOCK_PERF ? proc_task_read_clock(t->stat_fd, &t->oncpu_ns)
+					    : proc_task_read_oncpu(t->stat_fd, &t->oncpu_ns);
+		(void)rc;
+		return 0;
 	}
-	if (!t->schedstat)
+	if (t->clock == CLOCK_STATE)
 		return proc_task_read(t->stat_fd, &st) == 0 && st.state == 'R' ? interval : 0;
-	if (proc_task_read_oncpu(t->stat_fd, &now) < 0)
+	rc = t->clock == CLOCK_PERF ? proc_task_read_clock(t->stat_fd, &now) : proc_task_read_oncpu(t->stat_fd, &now);
+	if (rc < 0)
 		return 0;
 	d = now - t->oncpu_ns;
 	t->oncpu_ns = now;
