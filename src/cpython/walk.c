@@ -138,7 +138,9 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 		else if (*depth == 1)
 			s->raw_frame_second = frame;
 		s->raw_code[s->nframes] = code;
-		s->raw_unit[s->nframes] = ((int64_t)instr - (int64_t)(code + l->code.code_adaptive)) / 2;
+		/* Unsigned difference: a torn frame may hold any bits, and signed
+		 * overflow would be undefined. Checked against n_units later. */
+		s->raw_unit[s->nframes] = (int64_t)(instr - (code + l->code.code_adaptive)) / 2;
 		s->nframes++;
 		(*depth)++;
 		frame = prev;
@@ -202,7 +204,7 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 	 * code passes the checks above; its caller has moved on, though, and a
 	 * caller's instruction pointer does not move while its callee runs. */
 	if (check_caller &&
-	    ((int64_t)caller_instr - (int64_t)(s->raw_code[th->first + 1] + l->code.code_adaptive)) / 2 !=
+	    (int64_t)(caller_instr - (s->raw_code[th->first + 1] + l->code.code_adaptive)) / 2 !=
 		s->raw_unit[th->first + 1])
 		return 0;
 	return 1;
