@@ -80,6 +80,8 @@ int cpy_linetable_decode(const uint8_t *tab, size_t len, int32_t firstlineno, st
 		/* Skip the rest of the entry (columns): up to the next start byte. */
 		while (r.off < r.len && !(r.p[r.off] & 0x80))
 			r.off++;
+		if (delta < -(int64_t)INT32_MAX || delta > INT32_MAX)
+			break; /* no real table moves this far; also keeps the sum defined */
 		line += delta;
 		if (line < -(int64_t)INT32_MAX || line > INT32_MAX)
 			break;
