@@ -247,7 +247,8 @@ int cpy_attach(struct cpy_target *t, pid_t pid, int launching)
 	}
 	t->seen = calloc(SEEN_CAP, sizeof(*t->seen));
 	t->seen_gen = calloc(SEEN_CAP, sizeof(*t->seen_gen));
-	if (!t->seen || !t->seen_gen) {
+	t->fp_scratch = malloc(PROC_READV_MAX * sizeof(*t->fp_scratch));
+	if (!t->seen || !t->seen_gen || !t->fp_scratch) {
 		rc = pyro_err_set(ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -263,6 +264,8 @@ void cpy_target_release(struct cpy_target *t)
 	cpy_code_cache_release(&t->codes);
 	free(t->seen);
 	free(t->seen_gen);
+	free(t->fp_scratch);
+	t->fp_scratch = NULL;
 	t->seen = NULL;
 	t->seen_gen = NULL;
 }

@@ -40,6 +40,8 @@ struct cpy_target {
 	uint64_t *seen;                /* owned: visited-frame set, SEEN_CAP slots */
 	uint32_t *seen_gen;            /* owned */
 	uint32_t gen;
+	uint32_t sample_gen;           /* counts samples; code entries remember the last that checked them */
+	uint8_t (*fp_scratch)[CPY_FINGERPRINT_MAX]; /* owned: PROC_READV_MAX fingerprints */
 };
 
 /* One frame as sampled: which code object version, and the line. */

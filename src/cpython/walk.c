@@ -8,6 +8,7 @@
  * batched fingerprint read for all the code objects the sample touched.
  */
 #include "cpython/target.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #include <errno.h>
@@ -21,24 +22,6 @@
 static int rd_u64(struct cpy_target *t, uint64_t addr, uint64_t *v)
 {
 	return proc_read(&t->mem, addr, v, sizeof(*v));
-}
-
-static int grow(void **p, size_t *cap, size_t want, size_t elem)
-{
-	size_t ncap;
-	void *np;
-
-	if (want <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 64;
-	while (ncap < want)
-		ncap *= 2;
-	np = realloc(*p, ncap * elem);
-	if (!np)
-		return -ENOMEM;
-	*p = np;
-	*cap = ncap;
-	return 0;
 }
 
 /* Returns 1 if addr was already seen in this walk, else records it. */
@@ -124,7 +107,7 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 			size_t cap = s->cap_raw;
 			int64_t *nu;
 
-			if (grow((void **)&s->raw_code, &cap, s->nframes + 1, sizeof(*s->raw_code)) < 0)
+			if (pyro_array_grow((void **)&s->raw_code, &cap, s->nframes + 1, sizeof(*s->raw_code), SIZE_MAX) < 0)
 				return -ENOMEM;
 			/* raw_unit is parallel to raw_code: same capacity. */
 			nu = realloc(s->raw_unit, cap * sizeof(*nu));
@@ -403,7 +386,7 @@ static int resolve_codes(struct cpy_target *t, struct cpy_sample *s, uint32_t sa
 	size_t lens[PROC_READV_MAX];
 	void *dsts[PROC_READV_MAX];
 	uint8_t ok[PROC_READV_MAX];
-	static uint8_t fps[PROC_READV_MAX][CPY_FINGERPRINT_MAX];
+	uint8_t (*fps)[CPY_FINGERPRINT_MAX] = t->fp_scratch;
 	size_t i = 0;
 	int rc;
 
@@ -460,14 +443,12 @@ static int resolve_codes(struct cpy_target *t, struct cpy_sample *s, uint32_t sa
 	return 0;
 }
 
-static uint32_t sample_counter;
-
 int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
 	uint64_t interp;
 	size_t ni = 0, ti;
-	uint32_t gen = ++sample_counter ? sample_counter : ++sample_counter;
+	uint32_t gen = ++t->sample_gen ? t->sample_gen : ++t->sample_gen;
 	int rc;
 
 	proc_mem_invalidate(&t->mem);
@@ -492,7 +473,7 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			uint64_t next = 0;
 			uint32_t first = (uint32_t)s->nframes;
 
-			if (grow((void **)&s->threads, &s->cap_threads, s->nthreads + 1, sizeof(*s->threads)) < 0)
+			if (pyro_array_grow((void **)&s->threads, &s->cap_threads, s->nthreads + 1, sizeof(*s->threads), SIZE_MAX) < 0)
 				return -ENOMEM;
 			th = &s->threads[s->nthreads];
 			memset(th, 0, sizeof(*th));
@@ -516,7 +497,7 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 	rc = resolve_codes(t, s, gen);
 	if (rc < 0)
 		return rc;
-	if (grow((void **)&s->frames, &s->cap_frames, s->nframes, sizeof(*s->frames)) < 0)
+	if (pyro_array_grow((void **)&s->frames, &s->cap_frames, s->nframes, sizeof(*s->frames), SIZE_MAX) < 0)
 		return -ENOMEM;
 	for (ti = 0; ti < s->nthreads; ti++) {
 		struct cpy_thread *th = &s->threads[ti];

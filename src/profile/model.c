@@ -47,22 +47,7 @@ const char *pyro_profile_str(const struct pyro_profile *p, uint32_t id)
 
 int pyro_grow(void **v, size_t *cap, size_t want, size_t elem)
 {
-	size_t ncap;
-	void *nv;
-
-	if (want <= *cap)
-		return 0;
-	if (want > PYRO_MAX_TABLE)
-		return -E2BIG;
-	ncap = *cap ? *cap : 64;
-	while (ncap < want)
-		ncap *= 2;
-	nv = realloc(*v, ncap * elem);
-	if (!nv)
-		return -ENOMEM;
-	*v = nv;
-	*cap = ncap;
-	return 0;
+	return pyro_array_grow(v, cap, want, elem, PYRO_MAX_TABLE);
 }
 
 int pyro_profile_add_string(struct pyro_profile *p, const char *s, size_t n)

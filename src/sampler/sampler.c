@@ -8,6 +8,7 @@
  */
 #include "sampler/sampler.h"
 #include "cpython/target.h"
+#include "proc/fs.h"
 #include "proc/launch.h"
 #include "proc/task.h"
 #include "profile/profile.h"
@@ -157,10 +158,11 @@ static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_
 		}
 		if (t->stat_fd < 0 || t->clock == CLOCK_STATE)
 			return 0;
-		rc = t->clock == CLOCK_PERF ? proc_task_read_clock(t->stat_fd, &t->oncpu_ns)
-					    : proc_task_read_oncpu(t->stat_fd, &t->oncpu_ns);
-		(void)rc;
-		return 0;
+		if (t->clock == CLOCK_PERF)
+			proc_task_read_clock(t->stat_fd, &t->oncpu_ns);
+		else
+			proc_task_read_oncpu(t->stat_fd, &t->oncpu_ns);
+		return 0; /* baseline only */
 	}
 	if (t->clock == CLOCK_STATE)
 		return proc_task_read(t->stat_fd, &st) == 0 && st.state == 'R' ? interval : 0;
@@ -341,10 +343,13 @@ static int wait_for_python(struct recorder *r)
 
 static int open_writer(struct recorder *r)
 {
+	static char *args[PYRO_MAX_ARGS];
 	struct pyro_header h;
-	char producer[64];
+	char producer[64], path[64], *cmdline = NULL;
+	size_t len = 0, i;
 	int rc;
 
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)r->res->pid);
 	if (r->o->output)
 		snprintf(r->res->output, sizeof(r->res->output), "%s", r->o->output);
 	else
@@ -361,33 +366,16 @@ static int open_writer(struct recorder *r)
 		for (h.argc = 0; r->o->argv[h.argc]; h.argc++)
 			;
 		h.argv = r->o->argv;
-	} else {
-		/* The attached process's own command line. */
-		char path[64], *text = NULL;
-		size_t len = 0, n = 0, i;
-		FILE *f;
-		static char *args[PYRO_MAX_ARGS];
-
-		snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)r->res->pid);
-		f = fopen(path, "r");
-		if (f) {
-			text = malloc(65536);
-			if (text)
-				len = fread(text, 1, 65535, f);
-			fclose(f);
-		}
-		for (i = 0; text && i < len && n < PYRO_MAX_ARGS; i += strlen(text + i) + 1) {
-			text[len] = '\0';
-			args[n++] = text + i;
-		}
+	} else if (proc_fs_slurp(path, 1u << 20, &cmdline, &len) == 0) {
+		/* The attached process's own command line: NUL-separated. */
+		for (i = 0; i < len && h.argc < PYRO_MAX_ARGS; i += strlen(cmdline + i) + 1)
+			args[h.argc++] = cmdline + i;
 		h.argv = args;
-		h.argc = n;
-		rc = pyro_writer_open(&r->writer, r->res->output, &h);
-		free(text);
-		goto out;
+	} else {
+		pyro_err_clear(); /* no command line is no reason to stop */
 	}
 	rc = pyro_writer_open(&r->writer, r->res->output, &h);
-out:
+	free(cmdline);
 	if (rc == 0)
 		r->writer_open = 1;
 	return rc;

@@ -101,3 +101,23 @@ void pyro_buf_lstring(struct pyro_buf *b, const char *s, size_t n)
 	pyro_buf_uvarint(b, n);
 	pyro_buf_append(b, s, n);
 }
+
+int pyro_array_grow(void **v, size_t *cap, size_t want, size_t elem, size_t max)
+{
+	size_t ncap;
+	void *nv;
+
+	if (want <= *cap)
+		return 0;
+	if (want > max || want > SIZE_MAX / 2 / elem)
+		return -E2BIG;
+	ncap = *cap ? *cap : 64;
+	while (ncap < want)
+		ncap *= 2;
+	nv = realloc(*v, ncap * elem);
+	if (!nv)
+		return -ENOMEM;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}

@@ -26,6 +26,11 @@ void pyro_buf_append(struct pyro_buf *b, const void *p, size_t n);
 void pyro_buf_putc(struct pyro_buf *b, uint8_t c);
 void pyro_buf_printf(struct pyro_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Grow a malloc'd array *v (capacity *cap elements of elem bytes) to hold
+ * at least want elements, doubling. Returns 0, -E2BIG past max elements, or
+ * -ENOMEM; *v and *cap are unchanged on failure. */
+int pyro_array_grow(void **v, size_t *cap, size_t want, size_t elem, size_t max);
+
 /* Unsigned LEB128. */
 void pyro_buf_uvarint(struct pyro_buf *b, uint64_t v);
 /* Zigzag-encoded signed LEB128. */
