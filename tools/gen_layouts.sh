@@ -1,11 +1,11 @@
 #!/bin/sh
 # Regenerate src/cpython/layouts_gen.c from each CPython's own headers.
-# Usage: tools/gen_layouts.sh [PREFIX...]   (default: pyenv's 3.11 and 3.12)
+# Usage: tools/gen_layouts.sh [PREFIX...]   (default: pyenv's 3.6 to 3.12)
 # Each PREFIX is an installed CPython (the folder holding include/pythonX.Y).
 set -eu
 cd "$(dirname "$0")/.."
 root=${PYENV_ROOT:-$HOME/.pyenv}
-[ $# -gt 0 ] || set -- "$root"/versions/3.11.* "$root"/versions/3.12.*
+[ $# -gt 0 ] || set -- $(for m in 6 7 8 9 10 11 12; do ls -d "$root"/versions/3.$m.* 2>/dev/null | sort -V | tail -n 1; done)
 out=src/cpython/layouts_gen.c
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -4,8 +4,10 @@
  * The interpreter lives in libpython (shared builds) or in the executable
  * (static builds such as Debian's). Its file is opened through
  * /proc/PID/root so a target in a container resolves to its own files.
- * Versions are table-driven: a generated layout for 3.11 and 3.12, the
- * target's own _Py_DebugOffsets from 3.13 on.
+ * Versions are table-driven: a generated layout for 3.6 to 3.12, the
+ * target's own _Py_DebugOffsets from 3.13 on. The version comes from the
+ * target's memory wherever it can, and from the file name only as a last
+ * resort.
  */
 #include "cpython/debug_offsets.h"
 #include "cpython/target.h"
@@ -22,8 +24,10 @@
 
 #define SEEN_CAP 16384 /* power of two, > CPY_MAX_DEPTH */
 
-/* Oldest and newest version this build reads. */
-#define SUPPORTED_RANGE "3.11 to 3.13"
+/* Oldest and newest version this build was tested with; newer ones are
+ * tried through their _Py_DebugOffsets. */
+#define SUPPORTED_RANGE "3.6 to 3.13"
+#define NEWEST_TESTED_MINOR 13
 
 const struct cpy_layout *cpy_layout_find(unsigned major, unsigned minor)
 {
@@ -77,31 +81,152 @@ struct candidate {
 	uint64_t bias;
 };
 
-static int read_layout(struct cpy_target *t, unsigned major, unsigned minor)
+/* "3.8.18 (default, ...": the start of sys.version. Returns PY_VERSION_HEX
+ * or 0 when the text is not a version. */
+static uint32_t hex_from_version_text(const char *s)
 {
+	unsigned major, minor, micro = 0, serial = 0, level = 0xf;
+	int n = 0;
+
+	if (sscanf(s, "%u.%u%n", &major, &minor, &n) != 2 || major != 3 || minor > 99)
+		return 0;
+	s += n;
+	if (*s == '.') {
+		if (sscanf(s + 1, "%u%n", &micro, &n) != 1 || micro > 99)
+			return 0;
+		s += 1 + n;
+	}
+	if (s[0] == 'a' || s[0] == 'b' || (s[0] == 'r' && s[1] == 'c')) {
+		level = s[0] == 'a' ? 0xa : s[0] == 'b' ? 0xb : 0xc;
+		s += level == 0xc ? 2 : 1;
+		if (sscanf(s, "%u%n", &serial, &n) != 1 || serial > 15)
+			return 0;
+		s += n;
+	}
+	if (*s == '+')
+		s++;
+	if (*s != ' ' && *s != '\0')
+		return 0;
+	return major << 24 | minor << 16 | micro << 8 | level << 4 | serial;
+}
+
+#define VERSION_BUFS_MAX 8
+#define VERSION_TEXT_MAX 128
+
+/* The version as the target itself reports it, most reliable first:
+ * Py_Version (3.11+); the _Py_DebugOffsets header at the start of
+ * _PyRuntime (3.13+); the text Py_GetVersion() wrote into its static buffer
+ * for sys.version at start-up (every version; the buffer is a local symbol,
+ * so this needs the symbol table). Returns 0 with *hex set (0: none found;
+ * then *pending says the buffer exists but is not written yet), or a
+ * negative error from reading the target. */
+static int version_from_memory(struct cpy_target *t, const struct elf_file *e, uint64_t bias, uint32_t *hex,
+			       int *pending)
+{
+	uint64_t addr, runtime, vals[VERSION_BUFS_MAX], sizes[VERSION_BUFS_MAX];
+	size_t n, i;
+	int rc;
+
+	*hex = 0;
+	*pending = 0;
+	if (elf_find_symbol(e, "Py_Version", &addr, NULL)) {
+		rc = proc_read_direct(&t->mem, bias + addr, hex, sizeof(*hex));
+		if (rc < 0)
+			return proc_mem_describe(&t->mem, rc, bias + addr, sizeof(*hex));
+		if (*hex >> 24 == 3) {
+			t->version_source = "Py_Version";
+			return 0;
+		}
+		*hex = 0;
+	}
+	if (elf_find_symbol(e, "_PyRuntime", &runtime, NULL)) {
+		struct {
+			char cookie[8];
+			uint64_t version;
+		} head;
+
+		if (proc_read_direct(&t->mem, bias + runtime, &head, sizeof(head)) == 0 &&
+		    memcmp(head.cookie, "xdebugpy", 8) == 0 && head.version >> 24 == 3) {
+			*hex = (uint32_t)head.version;
+			t->version_source = "_Py_DebugOffsets";
+			return 0;
+		}
+	}
+	n = elf_find_symbols(e, "version", vals, sizes, VERSION_BUFS_MAX);
+	for (i = 0; i < n && i < VERSION_BUFS_MAX; i++) {
+		char text[VERSION_TEXT_MAX + 1];
+		size_t len = sizes[i] < VERSION_TEXT_MAX ? (size_t)sizes[i] : VERSION_TEXT_MAX;
+
+		if (len < 8)
+			continue;
+		if (proc_read_direct(&t->mem, bias + vals[i], text, len) < 0)
+			continue;
+		text[len] = '\0';
+		*pending |= text[0] == '\0';
+		*hex = hex_from_version_text(text);
+		if (*hex) {
+			t->version_source = "sys.version";
+			return 0;
+		}
+	}
+	return 0;
+}
+
+static void set_version_text(struct cpy_target *t, uint32_t hex)
+{
+	unsigned lv = (hex >> 4) & 0xf;
+	const char *level = lv == 0xa ? "a" : lv == 0xb ? "b" : lv == 0xc ? "rc" : NULL;
+
+	t->hexversion = hex;
+	if (level)
+		snprintf(t->version, sizeof(t->version), "%u.%u.%u%s%u", hex >> 24, (hex >> 16) & 0xff,
+			 (hex >> 8) & 0xff, level, hex & 0xf);
+	else
+		snprintf(t->version, sizeof(t->version), "%u.%u.%u", hex >> 24, (hex >> 16) & 0xff,
+			 (hex >> 8) & 0xff);
+}
+
+/* Choose the layout for t->hexversion and find the interpreter list in e. */
+static int read_layout(struct cpy_target *t, const struct elf_file *e, uint64_t bias, const char *path)
+{
+	unsigned major = t->hexversion >> 24, minor = (t->hexversion >> 16) & 0xff;
 	const struct cpy_layout *l = cpy_layout_find(major, minor);
 	struct cpy_debug_offsets_313 d;
+	uint64_t runtime;
 	int rc;
 
 	if (l) {
 		t->layout = *l;
+		if (!elf_find_symbol(e, l->runtime.symbol, &runtime, NULL))
+			return pyro_err_set(ENOTSUP,
+					    "Python %s (pid %d): %s has no symbol %s, which this version needs to find "
+					    "its interpreters (is it stripped? use an unstripped build or install its "
+					    "debug symbols)",
+					    t->version, (int)t->pid, path, l->runtime.symbol);
+		t->runtime_addr = bias + runtime;
 		return 0;
 	}
 	if (major != 3 || minor < 13)
-		return pyro_err_set(ENOTSUP, "Python %s is not supported by this build (supported: %s)", t->version,
-				    SUPPORTED_RANGE);
+		return pyro_err_set(ENOTSUP, "Python %s (pid %d, %s) is not supported by this build (supported: %s)",
+				    t->version, (int)t->pid, path, SUPPORTED_RANGE);
+	if (!elf_find_symbol(e, "_PyRuntime", &runtime, NULL))
+		return pyro_err_set(ENOTSUP, "Python %s (pid %d): %s has no _PyRuntime symbol", t->version,
+				    (int)t->pid, path);
+	t->runtime_addr = bias + runtime;
 	rc = proc_read_direct(&t->mem, t->runtime_addr, &d, sizeof(d));
 	if (rc < 0)
 		return proc_mem_describe(&t->mem, rc, t->runtime_addr, sizeof(d));
 	rc = cpy_debug_offsets_load(&d, t->hexversion, &t->layout);
 	if (rc < 0)
-		return pyro_err_prefix(rc, "Python %s in pid %d", t->version, (int)t->pid);
+		return pyro_err_prefix(rc, "cannot read Python %s in pid %d: its layout failed validation",
+				       t->version, (int)t->pid);
 	t->from_debug_offsets = 1;
-	if (minor > 13)
+	if (minor > NEWEST_TESTED_MINOR)
 		fprintf(stderr,
-			"pyrometer: warning: Python %s is newer than this build knows (%s); reading it "
-			"through its _Py_DebugOffsets with the 3.13 layout, checked field by field\n",
-			t->version, SUPPORTED_RANGE);
+			"pyrometer: warning: Python %s is newer than any version this build was tested with "
+			"(%s); reading it through its _Py_DebugOffsets with the 3.%d layout, checked field "
+			"by field\n",
+			t->version, SUPPORTED_RANGE, NEWEST_TESTED_MINOR);
 	return 0;
 }
 
@@ -111,7 +236,6 @@ static int find_interpreter(struct cpy_target *t, const struct proc_maps *maps, 
 	struct candidate cand[8];
 	size_t ncand = 0, i;
 	ssize_t n;
-	int rc = 0;
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)t->pid);
 	n = readlink(link, exe, sizeof(exe) - 1);
@@ -147,43 +271,47 @@ static int find_interpreter(struct cpy_target *t, const struct proc_maps *maps, 
 
 	for (i = 0; i < ncand; i++) {
 		struct elf_file e;
-		uint64_t runtime, ver, code_type;
+		uint64_t sym, bias;
 		uint32_t hex = 0;
+		int rc, pending;
 
 		if (open_target_elf(t->pid, cand[i].path, &e) < 0)
 			continue;
-		if (!elf_find_symbol(&e, "_PyRuntime", &runtime, NULL)) {
+		/* Defined (not imported) by every CPython's interpreter binary. */
+		if (!elf_find_symbol(&e, "Py_GetVersion", &sym, NULL)) {
 			elf_release(&e);
 			continue;
 		}
-		cand[i].bias -= e.has_load ? e.load_vaddr : 0;
+		bias = cand[i].bias - (e.has_load ? e.load_vaddr : 0);
 		snprintf(t->binary, sizeof(t->binary), "%s", cand[i].path);
-		t->runtime_addr = cand[i].bias + runtime;
-		t->code_type_addr = elf_find_symbol(&e, "PyCode_Type", &code_type, NULL) ? cand[i].bias + code_type : 0;
-		if (elf_find_symbol(&e, "Py_Version", &ver, NULL)) {
-			rc = proc_read_direct(&t->mem, cand[i].bias + ver, &hex, sizeof(hex));
-			if (rc < 0) {
-				elf_release(&e);
-				return proc_mem_describe(&t->mem, rc, cand[i].bias + ver, sizeof(hex));
-			}
-		}
-		elf_release(&e);
-		if (hex) {
-			t->hexversion = hex;
-			snprintf(t->version, sizeof(t->version), "%u.%u.%u", hex >> 24, (hex >> 16) & 0xff,
-				 (hex >> 8) & 0xff);
-			return read_layout(t, hex >> 24, (hex >> 16) & 0xff);
-		} else {
+		t->code_type_addr = elf_find_symbol(&e, "PyCode_Type", &sym, NULL) ? bias + sym : 0;
+		rc = version_from_memory(t, &e, bias, &hex, &pending);
+		if (rc == 0 && hex) {
+			set_version_text(t, hex);
+		} else if (rc == 0) {
 			unsigned major = 0, minor = 0;
 
-			/* Before 3.11 there is no Py_Version: the file name tells. */
-			if (version_from_name(cand[i].path, &major, &minor) < 0)
-				return pyro_err_set(ENOTSUP, "pid %d runs a Python whose version cannot be read (%s)",
+			/* sys.version is written during start-up: a launched
+			 * interpreter may not have got there yet. */
+			if (launching && pending) {
+				elf_release(&e);
+				return -EAGAIN;
+			}
+			if (version_from_name(cand[i].path, &major, &minor) < 0 || major != 3 || minor > 99) {
+				elf_release(&e);
+				return pyro_err_set(ENOTSUP,
+						    "pid %d runs a Python whose version cannot be read: neither its "
+						    "memory nor the file name %s tells",
 						    (int)t->pid, cand[i].path);
+			}
+			t->hexversion = major << 24 | minor << 16;
+			t->version_source = "file name";
 			snprintf(t->version, sizeof(t->version), "%u.%u", major, minor);
-			return pyro_err_set(ENOTSUP, "Python %s (pid %d, %s) is not supported by this build (supported: %s)",
-					    t->version, (int)t->pid, cand[i].path, SUPPORTED_RANGE);
 		}
+		if (rc == 0)
+			rc = read_layout(t, &e, bias, cand[i].path);
+		elf_release(&e);
+		return rc;
 	}
 	if (launching)
 		return -EAGAIN;
@@ -194,7 +322,7 @@ static int find_interpreter(struct cpy_target *t, const struct proc_maps *maps, 
 		}
 	return pyro_err_set(ENOEXEC,
 			    "pid %d is not a Python process: it runs %s and no libpython or python executable "
-			    "with a _PyRuntime symbol is in its memory map%s",
+			    "defining the CPython API is in its memory map%s",
 			    (int)t->pid, exe[0] ? exe : "an unknown program", found);
 }
 
@@ -206,6 +334,7 @@ int cpy_attach(struct cpy_target *t, pid_t pid, int launching)
 
 	memset(t, 0, sizeof(*t));
 	t->pid = pid;
+	t->tid_offset = CPY_FIELD_NONE;
 	if (!proc_fs_pid_exists(pid))
 		return pyro_err_set(ESRCH, "no such process: pid %d", (int)pid);
 	rc = proc_mem_init(&t->mem, pid);
@@ -227,17 +356,18 @@ int cpy_attach(struct cpy_target *t, pid_t pid, int launching)
 	proc_maps_release(&maps);
 	if (rc < 0)
 		goto fail;
-	/* The fingerprint: the four object pointers that name the code and its
-	 * line table (contiguous in 3.11-3.13). Nothing the interpreter changes
-	 * while running (warm-up counters, versions) may be inside it, or every
-	 * sample would decode the code object again. */
+	/* The fingerprint: the object pointers that name the code and its line
+	 * table (contiguous in every version: filename, name, [qualname,]
+	 * linetable). Nothing the interpreter changes while running (warm-up
+	 * counters, versions, caches) may be inside it, or every sample would
+	 * decode the code object again. */
 	{
 		const struct cpy_layout *l = &t->layout;
-		uint32_t f[4] = { l->code.filename, l->code.name, l->code.qualname, l->code.linetable };
+		uint32_t f[4] = { l->code.filename, l->code.name, l->code.linetable, l->code.qualname };
+		int nf = l->code.qualname != CPY_FIELD_NONE ? 4 : 3, i;
 		uint32_t lo = f[0], hi = f[0];
-		int i;
 
-		for (i = 1; i < 4; i++) {
+		for (i = 1; i < nf; i++) {
 			if (f[i] < lo)
 				lo = f[i];
 			if (f[i] > hi)

@@ -77,6 +77,7 @@ int cpy_debug_offsets_load(const struct cpy_debug_offsets_313 *d, uint32_t hexve
 		return pyro_err_set(ENOTSUP, "_Py_DebugOffsets: unicode_object.asciiobject_size too small");
 
 	out->version = (uint32_t)((hexversion >> 24) << 8 | ((hexversion >> 16) & 0xff));
+	out->runtime.symbol = "_PyRuntime";
 	out->runtime.interpreters_head = (uint32_t)d->runtime_state.interpreters_head;
 	out->interp.next = (uint32_t)d->interpreter_state.next;
 	out->interp.threads_head = (uint32_t)d->interpreter_state.threads_head;
@@ -105,6 +106,9 @@ int cpy_debug_offsets_load(const struct cpy_debug_offsets_313 *d, uint32_t hexve
 	out->code.linetable = (uint32_t)d->code_object.linetable;
 	out->code.firstlineno = (uint32_t)d->code_object.firstlineno;
 	out->code.code_adaptive = (uint32_t)d->code_object.co_code_adaptive;
+	out->code.linetable_kind = CPY_LINETABLE_311;
+	out->code.code_bytes = CPY_FIELD_NONE;
+	out->tstate.cframe_current_frame = CPY_FIELD_NONE;
 	out->object.ob_type = (uint32_t)d->pyobject.ob_type;
 	out->object.ob_size = (uint32_t)d->tuple_object.ob_size; /* PyVarObject.ob_size */
 	out->unicode.state = (uint32_t)d->unicode_object.state;

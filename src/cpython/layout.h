@@ -1,39 +1,52 @@
 /*
  * layout.h - where the fields pyrometer reads sit in one CPython version.
  *
- * One struct serves every version. 3.11 and 3.12 come from tables generated
- * from that version's own headers (tools/gen_layouts.c -> layouts_gen.h);
+ * One struct serves every version. 3.6 to 3.12 come from tables generated
+ * from that version's own headers (tools/gen_layouts.c -> layouts_gen.c);
  * 3.13 and later fill it from the target's _Py_DebugOffsets at attach
  * (debug_offsets.c). Nothing else in the reader hard-codes an offset.
+ * CPY_FIELD_NONE marks a field the version does not have.
  */
 #ifndef PYRO_CPYTHON_LAYOUT_H
 #define PYRO_CPYTHON_LAYOUT_H
 
 #include <stdint.h>
 
+#define CPY_FIELD_NONE 0xffffffffu
+
 /* How a thread's current frame is found. */
 enum cpy_frame_link {
 	CPY_FRAME_VIA_CFRAME = 1,  /* tstate->cframe->current_frame (3.11, 3.12) */
-	CPY_FRAME_DIRECT = 2,      /* tstate->current_frame (3.13+) */
+	CPY_FRAME_DIRECT = 2,      /* tstate->frame (3.6-3.10), tstate->current_frame (3.13+) */
 };
 
 /* How the frame records the instruction. */
 enum cpy_instr_kind {
-	CPY_INSTR_PREV = 1,  /* prev_instr: last instruction started (3.11, 3.12) */
-	CPY_INSTR_NEXT = 2,  /* instr_ptr: instruction executing or next (3.13+) */
+	CPY_INSTR_PREV = 1,        /* prev_instr: last instruction started (3.11, 3.12) */
+	CPY_INSTR_NEXT = 2,        /* instr_ptr: instruction executing or next (3.13+) */
+	CPY_INSTR_LASTI_BYTES = 3, /* int f_lasti: byte offset of the last started (3.6-3.9) */
+	CPY_INSTR_LASTI_UNITS = 4, /* int f_lasti: code-unit index of the last started (3.10) */
+};
+
+/* How code objects map instructions to lines. */
+enum cpy_linetable_kind {
+	CPY_LINETABLE_LNOTAB = 1,  /* co_lnotab (3.6-3.9) */
+	CPY_LINETABLE_310 = 2,     /* co_linetable, 3.10 format */
+	CPY_LINETABLE_311 = 3,     /* co_linetable, location table (3.11+) */
 };
 
 struct cpy_layout {
 	uint32_t version;  /* 0x030b for 3.11: major << 8 | minor */
 
 	struct {
-		uint32_t interpreters_head;  /* _PyRuntimeState.interpreters.head */
+		const char *symbol;          /* "_PyRuntime"; "interp_head" on 3.6 */
+		uint32_t interpreters_head;  /* offset of the list head within it */
 	} runtime;
 
 	struct {
 		uint32_t next;
 		uint32_t threads_head;
-		uint32_t id;
+		uint32_t id;                 /* int64_t id, or NONE (3.6) */
 	} interp;
 
 	struct {
@@ -41,7 +54,7 @@ struct cpy_layout {
 		uint32_t next;
 		uint32_t interp;
 		uint32_t thread_id;          /* pthread_t */
-		uint32_t native_thread_id;
+		uint32_t native_thread_id;   /* NONE before 3.11 */
 		uint32_t frame;              /* cframe (VIA_CFRAME) or current_frame */
 		uint32_t frame_link;         /* enum cpy_frame_link */
 		uint32_t cframe_current_frame;
@@ -51,9 +64,9 @@ struct cpy_layout {
 		uint32_t size;               /* bytes to read to cover every field below */
 		uint32_t previous;
 		uint32_t code;               /* f_code / f_executable */
-		uint32_t instr;              /* prev_instr / instr_ptr */
+		uint32_t instr;              /* prev_instr / instr_ptr / f_lasti */
 		uint32_t instr_kind;         /* enum cpy_instr_kind */
-		uint32_t owner;
+		uint32_t owner;              /* NONE before 3.11 */
 		uint32_t owner_cstack;       /* FRAME_OWNED_BY_CSTACK, or 0xff if none */
 	} frame;
 
@@ -61,10 +74,12 @@ struct cpy_layout {
 		uint32_t size;               /* sizeof(PyCodeObject) */
 		uint32_t filename;
 		uint32_t name;
-		uint32_t qualname;
-		uint32_t linetable;
+		uint32_t qualname;           /* NONE before 3.11 */
+		uint32_t linetable;          /* co_linetable, or co_lnotab before 3.10 */
+		uint32_t linetable_kind;     /* enum cpy_linetable_kind */
 		uint32_t firstlineno;
-		uint32_t code_adaptive;      /* offset of co_code_adaptive */
+		uint32_t code_adaptive;      /* offset of co_code_adaptive (3.11+), else NONE */
+		uint32_t code_bytes;         /* co_code, a bytes object (before 3.11), else NONE */
 	} code;
 
 	struct {

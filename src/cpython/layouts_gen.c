@@ -3,8 +3,289 @@
 
 const struct cpy_layout cpy_layouts[] = {
 	{
+		.version = 0x0306, /* 3.6.15 */
+		.runtime = {
+			.symbol = "interp_head",
+			.interpreters_head = 0,
+		},
+		.interp = {
+			.next = 0,
+			.threads_head = 8,
+			.id = CPY_FIELD_NONE,
+		},
+		.tstate = {
+			.size = 2272,
+			.next = 8,
+			.interp = 16,
+			.thread_id = 152,
+			.native_thread_id = CPY_FIELD_NONE,
+			.frame = 24,
+			.frame_link = CPY_FRAME_DIRECT,
+			.cframe_current_frame = CPY_FIELD_NONE,
+		},
+		.frame = {
+			.size = 124,
+			.previous = 24,
+			.code = 32,
+			.instr = 120,
+			.instr_kind = CPY_INSTR_LASTI_BYTES,
+			.owner = CPY_FIELD_NONE,
+			.owner_cstack = 0xff,
+		},
+		.code = {
+			.size = 144,
+			.filename = 96,
+			.name = 104,
+			.firstlineno = 36,
+			.qualname = CPY_FIELD_NONE,
+			.linetable = 112,
+			.linetable_kind = CPY_LINETABLE_LNOTAB,
+			.code_adaptive = CPY_FIELD_NONE,
+			.code_bytes = 40,
+		},
+		.object = {
+			.ob_type = 8,
+			.ob_size = 16,
+		},
+		.unicode = {
+			.state = 32,
+			.length = 16,
+			.ascii_size = 48,
+			.compact_size = 72,
+		},
+		.bytes = {
+			.ob_size = 16,
+			.ob_sval = 32,
+		},
+	},
+	{
+		.version = 0x0307, /* 3.7.16 */
+		.runtime = {
+			.symbol = "_PyRuntime",
+			.interpreters_head = 24,
+		},
+		.interp = {
+			.next = 0,
+			.threads_head = 8,
+			.id = 16,
+		},
+		.tstate = {
+			.size = 280,
+			.next = 8,
+			.interp = 16,
+			.thread_id = 176,
+			.native_thread_id = CPY_FIELD_NONE,
+			.frame = 24,
+			.frame_link = CPY_FRAME_DIRECT,
+			.cframe_current_frame = CPY_FIELD_NONE,
+		},
+		.frame = {
+			.size = 108,
+			.previous = 24,
+			.code = 32,
+			.instr = 104,
+			.instr_kind = CPY_INSTR_LASTI_BYTES,
+			.owner = CPY_FIELD_NONE,
+			.owner_cstack = 0xff,
+		},
+		.code = {
+			.size = 144,
+			.filename = 96,
+			.name = 104,
+			.firstlineno = 36,
+			.qualname = CPY_FIELD_NONE,
+			.linetable = 112,
+			.linetable_kind = CPY_LINETABLE_LNOTAB,
+			.code_adaptive = CPY_FIELD_NONE,
+			.code_bytes = 40,
+		},
+		.object = {
+			.ob_type = 8,
+			.ob_size = 16,
+		},
+		.unicode = {
+			.state = 32,
+			.length = 16,
+			.ascii_size = 48,
+			.compact_size = 72,
+		},
+		.bytes = {
+			.ob_size = 16,
+			.ob_sval = 32,
+		},
+	},
+	{
+		.version = 0x0308, /* 3.8.18 */
+		.runtime = {
+			.symbol = "_PyRuntime",
+			.interpreters_head = 32,
+		},
+		.interp = {
+			.next = 0,
+			.threads_head = 8,
+			.id = 16,
+		},
+		.tstate = {
+			.size = 264,
+			.next = 8,
+			.interp = 16,
+			.thread_id = 176,
+			.native_thread_id = CPY_FIELD_NONE,
+			.frame = 24,
+			.frame_link = CPY_FRAME_DIRECT,
+			.cframe_current_frame = CPY_FIELD_NONE,
+		},
+		.frame = {
+			.size = 108,
+			.previous = 24,
+			.code = 32,
+			.instr = 104,
+			.instr_kind = CPY_INSTR_LASTI_BYTES,
+			.owner = CPY_FIELD_NONE,
+			.owner_cstack = 0xff,
+		},
+		.code = {
+			.size = 176,
+			.filename = 104,
+			.name = 112,
+			.firstlineno = 40,
+			.qualname = CPY_FIELD_NONE,
+			.linetable = 120,
+			.linetable_kind = CPY_LINETABLE_LNOTAB,
+			.code_adaptive = CPY_FIELD_NONE,
+			.code_bytes = 48,
+		},
+		.object = {
+			.ob_type = 8,
+			.ob_size = 16,
+		},
+		.unicode = {
+			.state = 32,
+			.length = 16,
+			.ascii_size = 48,
+			.compact_size = 72,
+		},
+		.bytes = {
+			.ob_size = 16,
+			.ob_sval = 32,
+		},
+	},
+	{
+		.version = 0x0309, /* 3.9.18 */
+		.runtime = {
+			.symbol = "_PyRuntime",
+			.interpreters_head = 32,
+		},
+		.interp = {
+			.next = 0,
+			.threads_head = 8,
+			.id = 24,
+		},
+		.tstate = {
+			.size = 264,
+			.next = 8,
+			.interp = 16,
+			.thread_id = 176,
+			.native_thread_id = CPY_FIELD_NONE,
+			.frame = 24,
+			.frame_link = CPY_FRAME_DIRECT,
+			.cframe_current_frame = CPY_FIELD_NONE,
+		},
+		.frame = {
+			.size = 108,
+			.previous = 24,
+			.code = 32,
+			.instr = 104,
+			.instr_kind = CPY_INSTR_LASTI_BYTES,
+			.owner = CPY_FIELD_NONE,
+			.owner_cstack = 0xff,
+		},
+		.code = {
+			.size = 176,
+			.filename = 104,
+			.name = 112,
+			.firstlineno = 40,
+			.qualname = CPY_FIELD_NONE,
+			.linetable = 120,
+			.linetable_kind = CPY_LINETABLE_LNOTAB,
+			.code_adaptive = CPY_FIELD_NONE,
+			.code_bytes = 48,
+		},
+		.object = {
+			.ob_type = 8,
+			.ob_size = 16,
+		},
+		.unicode = {
+			.state = 32,
+			.length = 16,
+			.ascii_size = 48,
+			.compact_size = 72,
+		},
+		.bytes = {
+			.ob_size = 16,
+			.ob_sval = 32,
+		},
+	},
+	{
+		.version = 0x030a, /* 3.10.13 */
+		.runtime = {
+			.symbol = "_PyRuntime",
+			.interpreters_head = 32,
+		},
+		.interp = {
+			.next = 0,
+			.threads_head = 8,
+			.id = 24,
+		},
+		.tstate = {
+			.size = 280,
+			.next = 8,
+			.interp = 16,
+			.thread_id = 176,
+			.native_thread_id = CPY_FIELD_NONE,
+			.frame = 24,
+			.frame_link = CPY_FRAME_DIRECT,
+			.cframe_current_frame = CPY_FIELD_NONE,
+		},
+		.frame = {
+			.size = 100,
+			.previous = 24,
+			.code = 32,
+			.instr = 96,
+			.instr_kind = CPY_INSTR_LASTI_UNITS,
+			.owner = CPY_FIELD_NONE,
+			.owner_cstack = 0xff,
+		},
+		.code = {
+			.size = 176,
+			.filename = 104,
+			.name = 112,
+			.firstlineno = 40,
+			.qualname = CPY_FIELD_NONE,
+			.linetable = 120,
+			.linetable_kind = CPY_LINETABLE_310,
+			.code_adaptive = CPY_FIELD_NONE,
+			.code_bytes = 48,
+		},
+		.object = {
+			.ob_type = 8,
+			.ob_size = 16,
+		},
+		.unicode = {
+			.state = 32,
+			.length = 16,
+			.ascii_size = 48,
+			.compact_size = 72,
+		},
+		.bytes = {
+			.ob_size = 16,
+			.ob_sval = 32,
+		},
+	},
+	{
 		.version = 0x030b, /* 3.11.7 */
 		.runtime = {
+			.symbol = "_PyRuntime",
 			.interpreters_head = 40,
 		},
 		.interp = {
@@ -35,10 +316,12 @@ const struct cpy_layout cpy_layouts[] = {
 			.size = 192,
 			.filename = 112,
 			.name = 120,
+			.firstlineno = 72,
 			.qualname = 128,
 			.linetable = 136,
-			.firstlineno = 72,
+			.linetable_kind = CPY_LINETABLE_311,
 			.code_adaptive = 184,
+			.code_bytes = CPY_FIELD_NONE,
 		},
 		.object = {
 			.ob_type = 8,
@@ -58,6 +341,7 @@ const struct cpy_layout cpy_layouts[] = {
 	{
 		.version = 0x030c, /* 3.12.1 */
 		.runtime = {
+			.symbol = "_PyRuntime",
 			.interpreters_head = 40,
 		},
 		.interp = {
@@ -88,10 +372,12 @@ const struct cpy_layout cpy_layouts[] = {
 			.size = 200,
 			.filename = 112,
 			.name = 120,
+			.firstlineno = 68,
 			.qualname = 128,
 			.linetable = 136,
-			.firstlineno = 68,
+			.linetable_kind = CPY_LINETABLE_311,
 			.code_adaptive = 192,
+			.code_bytes = CPY_FIELD_NONE,
 		},
 		.object = {
 			.ob_type = 8,

@@ -32,9 +32,12 @@ struct cpy_target {
 	uint64_t code_type_addr;       /* &PyCode_Type, 0 if unknown */
 	uint32_t hexversion;           /* PY_VERSION_HEX */
 	char version[32];              /* "3.12.1" */
+	const char *version_source;    /* static: "Py_Version", "sys.version", "file name", ... */
 	char binary[PATH_MAX];         /* the file holding the interpreter's symbols */
 	int from_debug_offsets;
 	uint64_t retries;              /* stack walks redone because the stack moved */
+	uint32_t tid_offset;           /* of the kernel tid in a pthread descriptor (before 3.11), or NONE */
+	uint32_t tid_offset_threads;   /* how many threads that offset was checked on */
 	struct cpy_code_cache codes;
 	/* Walk scratch, reused every sample. */
 	uint64_t *seen;                /* owned: visited-frame set, SEEN_CAP slots */
@@ -53,7 +56,8 @@ struct cpy_frame {
 struct cpy_thread {
 	uint64_t tstate;
 	uint64_t thread_id;            /* pthread_t */
-	uint64_t native_id;            /* the kernel's tid */
+	uint64_t native_id;            /* the kernel's tid, 0 if unknown */
+	int64_t interp_id;             /* the interpreter's id (0: main) */
 	uint32_t first;                /* index of the leaf frame in cpy_sample.frames */
 	uint32_t depth;                /* frames, leaf first */
 	int torn;                      /* the walk failed a check: frames are not to be used */
@@ -83,5 +87,10 @@ void cpy_target_release(struct cpy_target *t);
  * the interpreter state could not be read at all (counted by the caller). */
 int cpy_sample(struct cpy_target *t, struct cpy_sample *s);
 void cpy_sample_release(struct cpy_sample *s);
+
+/* Fill each thread's native_id on versions whose thread state has none
+ * (3.6-3.10), from the C library's thread descriptor (native_tid.c).
+ * Threads whose id cannot be found get 0. */
+void cpy_resolve_native_tids(struct cpy_target *t, struct cpy_sample *s);
 
 #endif

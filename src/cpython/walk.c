@@ -24,6 +24,33 @@ static int rd_u64(struct cpy_target *t, uint64_t addr, uint64_t *v)
 	return proc_read(&t->mem, addr, v, sizeof(*v));
 }
 
+/* The code unit a frame's instruction field points at. `field` holds the
+ * field's bytes as read (8 for a pointer, 4 for f_lasti). Unsigned
+ * differences: a torn frame may hold any bits, and signed overflow would be
+ * undefined. The result is checked against the code's length later. */
+static int64_t instr_unit(const struct cpy_layout *l, const uint8_t *field, uint64_t code)
+{
+	uint64_t ptr;
+	int32_t lasti;
+
+	switch (l->frame.instr_kind) {
+	case CPY_INSTR_LASTI_BYTES:
+		memcpy(&lasti, field, 4);
+		return lasti < 0 ? -1 : lasti / 2;
+	case CPY_INSTR_LASTI_UNITS:
+		memcpy(&lasti, field, 4);
+		return lasti < 0 ? -1 : lasti;
+	default:
+		memcpy(&ptr, field, 8);
+		return (int64_t)(ptr - (code + l->code.code_adaptive)) / 2;
+	}
+}
+
+static size_t instr_width(const struct cpy_layout *l)
+{
+	return l->frame.instr_kind == CPY_INSTR_LASTI_BYTES || l->frame.instr_kind == CPY_INSTR_LASTI_UNITS ? 4 : 8;
+}
+
 /* Returns 1 if addr was already seen in this walk, else records it. */
 static int seen_before(struct cpy_target *t, uint64_t addr)
 {
@@ -80,8 +107,7 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 	new_walk(t);
 	*depth = 0;
 	while (frame) {
-		uint64_t code, instr, prev;
-		uint8_t owner;
+		uint64_t code, prev;
 		int rc;
 
 		if (*depth >= CPY_MAX_DEPTH || (frame & 7) || seen_before(t, frame))
@@ -92,15 +118,17 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 		if (rc < 0)
 			return 1;
 		memcpy(&prev, buf + l->frame.previous, 8);
-		owner = buf[l->frame.owner];
-		if (owner > MAX_OWNER)
-			return 1;
-		if (owner == l->frame.owner_cstack) {
-			frame = prev;
-			continue;
+		if (l->frame.owner != CPY_FIELD_NONE) {
+			uint8_t owner = buf[l->frame.owner];
+
+			if (owner > MAX_OWNER)
+				return 1;
+			if (owner == l->frame.owner_cstack) {
+				frame = prev;
+				continue;
+			}
 		}
 		memcpy(&code, buf + l->frame.code, 8);
-		memcpy(&instr, buf + l->frame.instr, 8);
 		if (!code || (code & 7))
 			return 1;
 		if (s->nframes + 1 > s->cap_raw) {
@@ -121,9 +149,7 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 		else if (*depth == 1)
 			s->raw_frame_second = frame;
 		s->raw_code[s->nframes] = code;
-		/* Unsigned difference: a torn frame may hold any bits, and signed
-		 * overflow would be undefined. Checked against n_units later. */
-		s->raw_unit[s->nframes] = (int64_t)(instr - (code + l->code.code_adaptive)) / 2;
+		s->raw_unit[s->nframes] = instr_unit(l, buf + l->frame.instr, code);
 		s->nframes++;
 		(*depth)++;
 		frame = prev;
@@ -148,7 +174,8 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 			   const struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
-	uint64_t addr[4], link = 0, cur = 0, code = 0, caller_instr = 0;
+	uint64_t addr[4], link = 0, cur = 0, code = 0;
+	uint8_t caller_instr[8] = { 0 };
 	size_t len[4] = { 8, 8, 8, 8 };
 	void *dst[4];
 	uint8_t ok[4];
@@ -168,7 +195,8 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 		addr[n++] = frame + l->frame.code;
 	}
 	if (check_caller) {
-		dst[n] = &caller_instr;
+		dst[n] = caller_instr;
+		len[n] = instr_width(l);
 		addr[n++] = s->raw_frame_second + l->frame.instr;
 	}
 	rc = proc_readv(&t->mem, n, addr, len, dst, ok);
@@ -186,9 +214,7 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 	/* A callee popped and pushed again at the same address with the same
 	 * code passes the checks above; its caller has moved on, though, and a
 	 * caller's instruction pointer does not move while its callee runs. */
-	if (check_caller &&
-	    (int64_t)(caller_instr - (s->raw_code[th->first + 1] + l->code.code_adaptive)) / 2 !=
-		s->raw_unit[th->first + 1])
+	if (check_caller && instr_unit(l, caller_instr, s->raw_code[th->first + 1]) != s->raw_unit[th->first + 1])
 		return 0;
 	return 1;
 }
@@ -331,7 +357,9 @@ static int decode_code(struct cpy_target *t, uint64_t addr, const uint8_t *fp, s
 	int rc;
 
 	*out = NULL;
-	memcpy(&qualname, fp + l->code.qualname - t->codes.fp_off, 8);
+	/* Before 3.11 code objects carry no qualified name: the plain name
+	 * stands in (docs/CLI.md, "Function names before 3.11"). */
+	memcpy(&qualname, fp + (l->code.qualname != CPY_FIELD_NONE ? l->code.qualname : l->code.name) - t->codes.fp_off, 8);
 	memcpy(&filename, fp + l->code.filename - t->codes.fp_off, 8);
 	memcpy(&linetable, fp + l->code.linetable - t->codes.fp_off, 8);
 	if ((rc = proc_read(&t->mem, addr + l->object.ob_type, &type, 8)) < 0 ||
@@ -339,8 +367,22 @@ static int decode_code(struct cpy_target *t, uint64_t addr, const uint8_t *fp, s
 		return rc;
 	if (t->code_type_addr && type != t->code_type_addr)
 		return -EINVAL;
-	if ((rc = proc_read(&t->mem, addr + l->object.ob_size, &units, 8)) < 0)
-		return rc;
+	if (l->code.code_bytes == CPY_FIELD_NONE) {
+		/* 3.11+: the code object is variable-sized, ob_size in code units. */
+		if ((rc = proc_read(&t->mem, addr + l->object.ob_size, &units, 8)) < 0)
+			return rc;
+	} else {
+		uint64_t code_bytes;
+
+		/* Before 3.11: co_code is a bytes object. */
+		if ((rc = proc_read(&t->mem, addr + l->code.code_bytes, &code_bytes, 8)) < 0)
+			return rc;
+		if (!code_bytes || (code_bytes & 7))
+			return -EINVAL;
+		if ((rc = proc_read(&t->mem, code_bytes + l->bytes.ob_size, &units, 8)) < 0)
+			return rc;
+		units /= 2;
+	}
 	if (units < 0 || units > (1 << 26))
 		return -EINVAL;
 	e = calloc(1, sizeof(*e));
@@ -365,7 +407,17 @@ static int decode_code(struct cpy_target *t, uint64_t addr, const uint8_t *fp, s
 	}
 	if ((rc = proc_read(&t->mem, linetable + l->bytes.ob_sval, tab, (size_t)tlen)) < 0)
 		goto fail;
-	rc = cpy_linetable_decode(tab, (size_t)tlen, first, &e->lines, &e->nlines);
+	switch (l->code.linetable_kind) {
+	case CPY_LINETABLE_LNOTAB:
+		rc = cpy_lnotab_decode(tab, (size_t)tlen, first, &e->lines, &e->nlines);
+		break;
+	case CPY_LINETABLE_310:
+		rc = cpy_linetable310_decode(tab, (size_t)tlen, first, &e->lines, &e->nlines);
+		break;
+	default:
+		rc = cpy_linetable_decode(tab, (size_t)tlen, first, &e->lines, &e->nlines);
+		break;
+	}
 	if (rc < 0)
 		goto fail;
 	free(tab);
@@ -462,10 +514,12 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 		return rc == -ESRCH ? rc : proc_mem_describe(&t->mem, rc, t->runtime_addr, 8);
 	for (; interp && ni < CPY_MAX_INTERPRETERS; ni++) {
 		uint64_t ts, next_interp;
+		int64_t interp_id = -1;
 		size_t nt = 0;
 
 		if ((interp & 7) || (rc = rd_u64(t, interp + l->interp.threads_head, &ts)) < 0 ||
-		    (rc = rd_u64(t, interp + l->interp.next, &next_interp)) < 0)
+		    (rc = rd_u64(t, interp + l->interp.next, &next_interp)) < 0 ||
+		    (l->interp.id != CPY_FIELD_NONE && (rc = rd_u64(t, interp + l->interp.id, (uint64_t *)&interp_id)) < 0))
 			return rc == -ESRCH ? rc : pyro_err_set(EFAULT, "cannot read interpreter state at 0x%llx",
 								(unsigned long long)interp);
 		for (; ts && nt < CPY_MAX_THREADS; nt++) {
@@ -478,9 +532,12 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			th = &s->threads[s->nthreads];
 			memset(th, 0, sizeof(*th));
 			th->tstate = ts;
+			/* 3.6 numbers no interpreters: -1 - position, fixed up below. */
+			th->interp_id = l->interp.id != CPY_FIELD_NONE ? interp_id : -1 - (int64_t)ni;
 			if ((ts & 7) || (rc = rd_u64(t, ts + l->tstate.next, &next)) < 0 ||
 			    (rc = rd_u64(t, ts + l->tstate.thread_id, &th->thread_id)) < 0 ||
-			    (rc = rd_u64(t, ts + l->tstate.native_thread_id, &th->native_id)) < 0) {
+			    (l->tstate.native_thread_id != CPY_FIELD_NONE &&
+			     (rc = rd_u64(t, ts + l->tstate.native_thread_id, &th->native_id)) < 0)) {
 				if (rc == -ESRCH)
 					return rc;
 				break; /* the thread list changed under us */
@@ -494,6 +551,12 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 		}
 		interp = next_interp;
 	}
+	/* 3.6: interpreters are prepended as they are created, so the main one
+	 * (id 0) is the last in the list; number the others from there. */
+	if (l->interp.id == CPY_FIELD_NONE)
+		for (ti = 0; ti < s->nthreads; ti++)
+			s->threads[ti].interp_id = (int64_t)ni - 1 + (s->threads[ti].interp_id + 1);
+	cpy_resolve_native_tids(t, s);
 	rc = resolve_codes(t, s, gen);
 	if (rc < 0)
 		return rc;

@@ -125,9 +125,28 @@ void elf_release(struct elf_file *e)
 	memset(e, 0, sizeof(*e));
 }
 
-static int find_in_symtab(const struct elf_file *e, uint32_t type, const char *name, uint64_t *value,
-			  uint64_t *size)
+/* name, or name.<digits> when `local_suffix` is set. */
+static int symbol_matches(const char *s, const char *name, size_t name_len, int local_suffix)
 {
+	if (strncmp(s, name, name_len) != 0)
+		return 0;
+	if (s[name_len] == '\0')
+		return 1;
+	if (!local_suffix || s[name_len] != '.' || !s[name_len + 1])
+		return 0;
+	for (s += name_len + 1; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* Visit symbols of `type` sections matching name; stores up to max. Returns
+ * the number of matches, stopping at the first when max is 1 and
+ * local_suffix is 0. */
+static size_t scan_symtab(const struct elf_file *e, uint32_t type, const char *name, int local_suffix,
+			  uint64_t *values, uint64_t *sizes, size_t max)
+{
+	size_t name_len = strlen(name), found = 0;
 	Elf64_Ehdr eh;
 	size_t i;
 
@@ -151,15 +170,32 @@ static int find_in_symtab(const struct elf_file *e, uint32_t type, const char *n
 			if (sym.st_shndx == SHN_UNDEF || sym.st_name == 0)
 				continue;
 			s = get_str(e, &strtab, sym.st_name);
-			if (s && strcmp(s, name) == 0) {
-				*value = sym.st_value;
-				if (size)
-					*size = sym.st_size;
-				return 1;
+			if (!s || !symbol_matches(s, name, name_len, local_suffix))
+				continue;
+			if (found < max) {
+				values[found] = sym.st_value;
+				if (sizes)
+					sizes[found] = sym.st_size;
 			}
+			found++;
+			if (!local_suffix && found >= max)
+				return found;
 		}
 	}
-	return 0;
+	return found;
+}
+
+size_t elf_find_symbols(const struct elf_file *e, const char *name, uint64_t *values, uint64_t *sizes, size_t max)
+{
+	if (!e->data || e->size < sizeof(Elf64_Ehdr))
+		return 0;
+	return scan_symtab(e, SHT_SYMTAB, name, 1, values, sizes, max);
+}
+
+static int find_in_symtab(const struct elf_file *e, uint32_t type, const char *name, uint64_t *value,
+			  uint64_t *size)
+{
+	return scan_symtab(e, type, name, 0, value, size, 1) > 0;
 }
 
 int elf_find_symbol(const struct elf_file *e, const char *name, uint64_t *value, uint64_t *size)

@@ -30,6 +30,10 @@ void elf_release(struct elf_file *e);
 /* Find a symbol by exact name in .dynsym, then .symtab. Returns 1 found,
  * 0 absent. value is the link-time address (add the load bias). */
 int elf_find_symbol(const struct elf_file *e, const char *name, uint64_t *value, uint64_t *size);
+/* Find every defined symbol named `name` or, as GCC names function-local
+ * statics, `name.<digits>` (".symtab" only holds those). Stores up to max
+ * values and sizes; returns how many were found (may exceed max). */
+size_t elf_find_symbols(const struct elf_file *e, const char *name, uint64_t *values, uint64_t *sizes, size_t max);
 /* Find a section by name. Returns 1 found, 0 absent. */
 int elf_find_section(const struct elf_file *e, const char *name, uint64_t *addr, uint64_t *size);
 

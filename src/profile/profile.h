@@ -19,7 +19,7 @@
 #define PYRO_MAGIC "\x89PYRO\r\n\x1a"
 #define PYRO_MAGIC_LEN 8
 #define PYRO_FORMAT_MAJOR 1
-#define PYRO_FORMAT_MINOR 0
+#define PYRO_FORMAT_MINOR 1
 
 #define PYRO_MAX_STRING (1u << 20)
 #define PYRO_MAX_ARGS 4096
@@ -67,6 +67,7 @@ struct pyro_thread {
 	uint64_t native_id;
 	uint64_t thread_id;
 	uint32_t name;         /* string id or PYRO_NO_ID */
+	int64_t interp;        /* the interpreter's id: 0 the main one (format 1.1) */
 };
 
 struct pyro_sample {

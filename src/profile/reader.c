@@ -204,8 +204,16 @@ static int parse_threads(struct pyro_cursor *c, struct pyro_profile *p)
 		if (name > p->nstrings)
 			return pyro_cursor_fail(c, "a thread name defined earlier");
 		t->name = name ? (uint32_t)(name - 1) : PYRO_NO_ID;
+		t->interp = 0;
 		p->nthreads++;
 	}
+	/* Format 1.1 follows the records with each thread's interpreter; a 1.0
+	 * chunk ends here and its threads are all in the main interpreter. */
+	if (pyro_cursor_left(c) == 0)
+		return 0;
+	for (i = 0; i < count; i++)
+		if (pyro_cursor_svarint(c, &p->threads[p->nthreads - count + i].interp, "thread interpreter") < 0)
+			return -1;
 	return 0;
 }
 

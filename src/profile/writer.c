@@ -265,6 +265,9 @@ int pyro_writer_flush(struct pyro_writer *w)
 			pyro_buf_uvarint(&pl, p->threads[i].thread_id);
 			pyro_buf_uvarint(&pl, p->threads[i].name == PYRO_NO_ID ? 0 : (uint64_t)p->threads[i].name + 1);
 		}
+		/* 1.1: the interpreters after the records, where 1.0 readers stop. */
+		for (i = w->flushed_threads; i < p->nthreads; i++)
+			pyro_buf_svarint(&pl, p->threads[i].interp);
 		put_chunk(&out, PYRO_CHUNK_THREADS, &pl);
 		pl.len = 0;
 	}

@@ -87,7 +87,7 @@ struct recorder {
 	struct cpy_target target;
 	struct cpy_sample sample;
 	struct pyro_writer writer;
-	struct pyro_hash thread_ix;   /* native id + 1 -> index into threads */
+	struct pyro_hash thread_ix;   /* thread_key() -> index into threads */
 	struct tracked_thread *threads;
 	size_t nthreads, cap_threads;
 	struct pyro_hash frame_ids;   /* (code id, line) -> frame id */
@@ -102,13 +102,26 @@ struct recorder {
 	uint64_t walk_cpu_ns;
 };
 
-static struct tracked_thread *thread_for(struct recorder *r, uint64_t native_id)
+/* A thread is its OS thread within one interpreter: the same OS thread
+ * running code in two interpreters is two threads of the profile. Keys: the
+ * kernel tid (< 2^22) with the interpreter above it, or, where the tid is
+ * unknown, the pthread_t (a 47-bit address) with the interpreter above it. */
+static uint64_t thread_key(const struct cpy_thread *th)
 {
-	uint64_t idx;
+	uint64_t interp = (uint64_t)th->interp_id & 0x7fff;
+
+	if (th->native_id)
+		return 1ull << 63 | interp << 32 | (th->native_id & 0xffffffffu);
+	return interp << 48 | (th->thread_id & 0xffffffffffffull) | 1;
+}
+
+static struct tracked_thread *thread_for(struct recorder *r, const struct cpy_thread *th)
+{
+	uint64_t idx, key = thread_key(th), native_id = th->native_id;
 	struct pyro_thread pt;
 	struct tracked_thread *t;
 
-	if (pyro_hash_get(&r->thread_ix, native_id + 1, &idx))
+	if (pyro_hash_get(&r->thread_ix, key, &idx))
 		return &r->threads[idx];
 	if (r->nthreads == r->cap_threads) {
 		size_t ncap = r->cap_threads ? r->cap_threads * 2 : 16;
@@ -121,13 +134,15 @@ static struct tracked_thread *thread_for(struct recorder *r, uint64_t native_id)
 	}
 	memset(&pt, 0, sizeof(pt));
 	pt.native_id = native_id;
+	pt.thread_id = th->thread_id;
+	pt.interp = th->interp_id;
 	pt.name = PYRO_NO_ID;
 	t = &r->threads[r->nthreads];
 	memset(t, 0, sizeof(*t));
 	t->native_id = native_id;
 	t->stat_fd = -1;
 	t->writer_id = pyro_writer_thread(&r->writer, &pt);
-	if (t->writer_id == PYRO_NO_ID || pyro_hash_put(&r->thread_ix, native_id + 1, r->nthreads) < 0)
+	if (t->writer_id == PYRO_NO_ID || pyro_hash_put(&r->thread_ix, key, r->nthreads) < 0)
 		return NULL;
 	return &r->threads[r->nthreads++];
 }
@@ -145,6 +160,8 @@ static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_
 	uint64_t now, d;
 	int rc;
 
+	if (!t->native_id)
+		return 0; /* its kernel thread is unknown: no clock to read */
 	if (t->stat_fd < 0) {
 		t->clock = CLOCK_PERF;
 		t->stat_fd = proc_task_open_clock((pid_t)t->native_id);
@@ -213,7 +230,7 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 		uint32_t stack = PYRO_NO_ID;
 		int64_t k;
 
-		tt = thread_for(r, th->native_id);
+		tt = thread_for(r, th);
 		if (!tt)
 			return pyro_err_set(ENOMEM, "out of memory tracking threads");
 		/* CPU mode reads every thread's clock, even one whose stack is

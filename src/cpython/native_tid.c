@@ -1,0 +1,99 @@
+/*
+ * native_tid.c - kernel thread ids for CPython versions that do not record
+ * them (3.6 to 3.10 keep only pthread_self() in the thread state).
+ *
+ * On Linux a pthread_t is the address of the C library's thread descriptor,
+ * which holds the kernel tid at an offset fixed for a given C library and
+ * architecture (glibc x86-64: 0x2d0) but not across them. Rather than
+ * hard-code it, the offset is found from the target itself: the smallest
+ * aligned offset at which every known thread's descriptor holds a live
+ * thread id of the target, all of them different. It is looked for again
+ * once more threads exist, when a single thread could not rule out a second
+ * field holding the same number (older glibc kept the pid next to the tid).
+ * Nothing here writes to the target.
+ */
+#include "cpython/target.h"
+#include "proc/task.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SCAN_BYTES 2048 /* glibc's tid sits at 0x2d0 (x86-64) or 0xd0 (aarch64) */
+#define SCAN_THREADS 64
+
+static int is_live_tid(const pid_t *tids, size_t n, uint32_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if ((uint32_t)tids[i] == v)
+			return 1;
+	return 0;
+}
+
+/* Find the tid offset from the threads of this sample. */
+static void discover(struct cpy_target *t, const struct cpy_sample *s)
+{
+	uint8_t (*desc)[SCAN_BYTES];
+	uint8_t ok[SCAN_THREADS];
+	pid_t *tids = NULL;
+	size_t ntids = 0, nthreads = s->nthreads < SCAN_THREADS ? s->nthreads : SCAN_THREADS, i, j, off;
+
+	if (nthreads == 0)
+		return;
+	desc = malloc(nthreads * sizeof(*desc));
+	if (!desc)
+		return;
+	if (proc_task_list(t->pid, &tids, &ntids) < 0) {
+		free(desc);
+		return;
+	}
+	for (i = 0; i < nthreads; i++)
+		ok[i] = s->threads[i].thread_id && proc_read(&t->mem, s->threads[i].thread_id, desc[i], SCAN_BYTES) == 0;
+	for (off = 0; off + 4 <= SCAN_BYTES; off += 4) {
+		size_t used = 0;
+		int good = 1;
+
+		for (i = 0; i < nthreads && good; i++) {
+			uint32_t v;
+
+			if (!ok[i])
+				continue;
+			memcpy(&v, desc[i] + off, 4);
+			good = v != 0 && is_live_tid(tids, ntids, v);
+			for (j = 0; j < i && good; j++) {
+				uint32_t w;
+
+				memcpy(&w, desc[j] + off, 4);
+				good = !ok[j] || w != v;
+			}
+			used++;
+		}
+		if (good && used > 0) {
+			t->tid_offset = (uint32_t)off;
+			t->tid_offset_threads = (uint32_t)used;
+			break;
+		}
+	}
+	free(tids);
+	free(desc);
+}
+
+void cpy_resolve_native_tids(struct cpy_target *t, struct cpy_sample *s)
+{
+	size_t i;
+
+	if (t->layout.tstate.native_thread_id != CPY_FIELD_NONE)
+		return;
+	if (t->tid_offset == CPY_FIELD_NONE || (t->tid_offset_threads < 2 && s->nthreads >= 2))
+		discover(t, s);
+	for (i = 0; i < s->nthreads; i++) {
+		uint32_t v = 0;
+
+		if (t->tid_offset != CPY_FIELD_NONE && s->threads[i].thread_id &&
+		    proc_read(&t->mem, s->threads[i].thread_id + t->tid_offset, &v, 4) < 0)
+			v = 0;
+		s->threads[i].native_id = v;
+	}
+}
