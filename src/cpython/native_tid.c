@@ -10,7 +10,9 @@
  * thread id of the target, all of them different. It is looked for again
  * once more threads exist, when a single thread could not rule out a second
  * field holding the same number (older glibc kept the pid next to the tid).
- * Nothing here writes to the target.
+ * Threads sharing a pthread_t count once: a thread state made for a new
+ * thread carries its creator's until the thread starts. Nothing here
+ * writes to the target.
  */
 #include "cpython/target.h"
 #include "proc/task.h"
@@ -49,8 +51,15 @@ static void discover(struct cpy_target *t, const struct cpy_sample *s)
 		free(desc);
 		return;
 	}
-	for (i = 0; i < nthreads; i++)
-		ok[i] = s->threads[i].thread_id && proc_read(&t->mem, s->threads[i].thread_id, desc[i], SCAN_BYTES) == 0;
+	for (i = 0; i < nthreads; i++) {
+		/* A thread state made for a new thread briefly carries its
+		 * creator's pthread_t (_PyThreadState_Prealloc): read each
+		 * descriptor once. */
+		for (j = 0; j < i && s->threads[j].thread_id != s->threads[i].thread_id; j++)
+			;
+		ok[i] = j == i && s->threads[i].thread_id &&
+			proc_read(&t->mem, s->threads[i].thread_id, desc[i], SCAN_BYTES) == 0;
+	}
 	for (off = 0; off + 4 <= SCAN_BYTES; off += 4) {
 		size_t used = 0;
 		int good = 1;

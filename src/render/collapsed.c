@@ -1,7 +1,9 @@
 /*
  * collapsed.c - collapsed stacks, the input of flamegraph.pl and friends:
  * one line per (thread, stack), frames root first, separated by ';', then
- * a space and the weight in microseconds.
+ * a space and the weight in microseconds. The root names the thread; when
+ * the profile holds threads of more than one interpreter it names the
+ * interpreter too: "thread 4242 (interp 1)".
  */
 #include "render/render.h"
 #include "util/err.h"
@@ -24,8 +26,10 @@ int pyro_render_collapsed(const struct pyro_profile *p, FILE *out)
 	uint64_t *weight = NULL;
 	uint32_t *key_thread = NULL, *key_stack = NULL, *chain = NULL;
 	size_t n = 0, cap = 0, i;
-	int rc = 0;
+	int rc = 0, several_interps = 0;
 
+	for (i = 0; i < p->nthreads; i++)
+		several_interps |= p->threads[i].interp != 0;
 	pyro_hash_init(&agg);
 	chain = malloc((p->nstacks + 1) * sizeof(*chain));
 	if (!chain)
@@ -75,6 +79,8 @@ int pyro_render_collapsed(const struct pyro_profile *p, FILE *out)
 			st = p->stacks[st].parent;
 		}
 		fprintf(out, "thread %llu", (unsigned long long)p->threads[key_thread[i]].native_id);
+		if (several_interps)
+			fprintf(out, " (interp %lld)", (long long)p->threads[key_thread[i]].interp);
 		while (depth-- > 0) {
 			const struct pyro_frame *f = &p->frames[p->stacks[chain[depth]].frame];
 

@@ -63,6 +63,35 @@ static void source_line(const char *path, int lineno, char *out, size_t n)
 	fclose(f);
 }
 
+#define INTERPS_SHOWN 16
+
+/* "  threads by interpreter: 0: 2, 1: 1" when sub-interpreters ran. */
+static void put_interpreters(const struct pyro_profile *p, FILE *out)
+{
+	int64_t id[INTERPS_SHOWN];
+	size_t count[INTERPS_SHOWN], n = 0, more = 0, i, j;
+
+	for (i = 0; i < p->nthreads; i++) {
+		for (j = 0; j < n && id[j] != p->threads[i].interp; j++)
+			;
+		if (j == n && n == INTERPS_SHOWN) {
+			more++;
+			continue;
+		}
+		if (j == n) {
+			id[n] = p->threads[i].interp;
+			count[n++] = 0;
+		}
+		count[j]++;
+	}
+	if (n + more < 2 && (n == 0 || id[0] == 0))
+		return;
+	fprintf(out, "  threads by interpreter:");
+	for (j = 0; j < n; j++)
+		fprintf(out, "%s %lld: %zu", j ? "," : "", (long long)id[j], count[j]);
+	fprintf(out, "%s\n", more ? ", ..." : "");
+}
+
 int pyro_render_text(const struct pyro_profile *p, const struct pyro_render_opts *o, FILE *out)
 {
 	const struct pyro_header *h = &p->header;
@@ -105,6 +134,7 @@ int pyro_render_text(const struct pyro_profile *p, const struct pyro_render_opts
 		(unsigned long long)ticks, rate, h->rate_hz, s.threads_with_samples,
 		s.threads_with_samples == 1 ? "" : "s", (unsigned long long)p->end.errors,
 		pct(p->end.errors, thread_samples));
+	put_interpreters(p, out);
 	if (p->end.present && p->end.exit_status)
 		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));
 	if (!s.total_ns) {

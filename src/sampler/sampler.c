@@ -71,6 +71,7 @@ struct tracked_thread {
 	int stat_fd;            /* -1 until opened (cpu mode) */
 	enum { CLOCK_PERF = 1, CLOCK_SCHEDSTAT, CLOCK_STATE } clock; /* what stat_fd is */
 	uint64_t oncpu_ns;      /* on-CPU time at the previous sample */
+	uint64_t clock_read_at; /* sample time + 1 of the last clock read */
 	/* The previous sample's stack, root first: frame ids and the stack id
 	 * each prefix interned to. Callers rarely change between samples, so
 	 * the common prefix is reused without interning it again. */
@@ -235,8 +236,17 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 			return pyro_err_set(ENOMEM, "out of memory tracking threads");
 		/* CPU mode reads every thread's clock, even one whose stack is
 		 * dropped, so its CPU time is not pinned on a later sample. */
-		if (r->o->mode == SAMPLER_CPU)
-			weight = cpu_weight(r, tt, wall_weight);
+		if (r->o->mode == SAMPLER_CPU) {
+			/* Two thread states can name one OS thread (a new thread's
+			 * state holds its creator's id until it starts): read the
+			 * clock once per sample and give the time to the first. */
+			if (tt->clock_read_at == t_ns + 1) {
+				weight = 0;
+			} else {
+				weight = cpu_weight(r, tt, wall_weight);
+				tt->clock_read_at = t_ns + 1;
+			}
+		}
 		if (th->torn) {
 			r->res->errors++;
 			continue;

@@ -23,8 +23,8 @@ import pytest
 from e2e_util import REPO
 
 # pyenv versions always expected on this machine; others >= MIN_VERSION are added.
-EXPECTED_PYENV = ("3.11.7", "3.12.1", "3.13.0")
-MIN_VERSION = (3, 11)
+EXPECTED_PYENV = ("3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0")
+MIN_VERSION = (3, 6)
 DEBIAN_PYTHON = Path("/usr/bin/python3")
 
 

@@ -38,7 +38,9 @@ UNIT_SECONDS = {"s": 1.0, "ms": 1e-3, "us": 1e-6, "\u00b5s": 1e-6, "ns": 1e-9}
 # total time in the total section); other_* is the second pair of columns, if any.
 Row = namedtuple("Row", "percent seconds file line name other_percent other_seconds")
 Frame = namedtuple("Frame", "name file line")
-Stack = namedtuple("Stack", "tid frames weight")
+# interp: the interpreter id from a "thread TID (interp N)" root, None when the profile
+# has only the main interpreter (the label is then left out).
+Stack = namedtuple("Stack", "tid frames weight interp")
 
 
 def parse_row(line):
@@ -105,7 +107,7 @@ class Summary:
         return next((r for r in rows if r.name == name), None)
 
 
-COLLAPSED_RE = re.compile(r"^thread (\d+)((?:;[^;]+)+) (\d+)$")
+COLLAPSED_RE = re.compile(r"^thread (\d+)(?: \(interp (-?\d+)\))?((?:;[^;]+)+) (\d+)$")
 FRAME_RE = re.compile(r"^(.+) \((.+):(\d+)\)$")
 
 
@@ -116,11 +118,12 @@ def parse_collapsed(text):
         m = COLLAPSED_RE.match(line)
         assert m, "malformed collapsed line: %r" % line
         frames = []
-        for part in m.group(2).split(";")[1:]:
+        for part in m.group(3).split(";")[1:]:
             f = FRAME_RE.match(part)
             assert f, "malformed frame %r in collapsed line: %r" % (part, line)
             frames.append(Frame(f.group(1), f.group(2), int(f.group(3))))
-        stacks.append(Stack(int(m.group(1)), tuple(frames), int(m.group(3))))
+        interp = int(m.group(2)) if m.group(2) is not None else None
+        stacks.append(Stack(int(m.group(1)), tuple(frames), int(m.group(4)), interp))
     return stacks
 
 
