@@ -18,6 +18,7 @@
 #include "proc/task.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,6 +81,9 @@ static void discover(struct cpy_target *t, const struct cpy_sample *s)
 			used++;
 		}
 		if (good && used > 0) {
+			if (getenv("PYROMETER_DEBUG"))
+				fprintf(stderr, "pyrometer: debug: kernel tid at offset %zu of the pthread descriptor "
+					"(checked on %zu threads)\n", off, used);
 			t->tid_offset = (uint32_t)off;
 			t->tid_offset_threads = (uint32_t)used;
 			break;
@@ -89,13 +93,24 @@ static void discover(struct cpy_target *t, const struct cpy_sample *s)
 	free(desc);
 }
 
+/* Whether the sample has two threads with different pthread_t values. */
+static int several_os_threads(const struct cpy_sample *s)
+{
+	size_t i;
+
+	for (i = 1; i < s->nthreads; i++)
+		if (s->threads[i].thread_id != s->threads[0].thread_id)
+			return 1;
+	return 0;
+}
+
 void cpy_resolve_native_tids(struct cpy_target *t, struct cpy_sample *s)
 {
 	size_t i;
 
 	if (t->layout.tstate.native_thread_id != CPY_FIELD_NONE)
 		return;
-	if (t->tid_offset == CPY_FIELD_NONE || (t->tid_offset_threads < 2 && s->nthreads >= 2))
+	if (t->tid_offset == CPY_FIELD_NONE || (t->tid_offset_threads < 2 && several_os_threads(s)))
 		discover(t, s);
 	for (i = 0; i < s->nthreads; i++) {
 		uint32_t v = 0;

@@ -28,18 +28,26 @@ cpu_seconds = {}  # tid -> CPU time of each worker, and of the main thread insid
 wall_seconds = {}  # tid -> how long each worker ran, from its first line to its last
 
 
-def native_thread_id():
-    """The kernel's id for the calling thread, or None if it cannot be found."""
-    try:
-        return threading.get_native_id()
-    except AttributeError:  # before 3.8: ask the kernel directly
-        pass
+def _gettid_syscall():
+    """Before 3.8: a function asking the kernel directly, or None. Resolved here, in the
+    main thread at import, so no worker's stack shows the import of ctypes."""
     try:
         import ctypes
         nr_gettid = {"x86_64": 186, "aarch64": 178}[platform.machine()]
-        return ctypes.CDLL(None).syscall(nr_gettid)
+        syscall = ctypes.CDLL(None).syscall
+        return lambda: syscall(nr_gettid)
     except Exception:
         return None
+
+
+_GETTID = None if hasattr(threading, "get_native_id") else _gettid_syscall()
+
+
+def native_thread_id():
+    """The kernel's id for the calling thread, or None if it cannot be found."""
+    if hasattr(threading, "get_native_id"):
+        return threading.get_native_id()
+    return _GETTID() if _GETTID else None
 
 
 def thread_cpu_time():
