@@ -81,9 +81,7 @@ struct candidate {
 	uint64_t bias;
 };
 
-/* "3.8.18 (default, ...": the start of sys.version. Returns PY_VERSION_HEX
- * or 0 when the text is not a version. */
-static uint32_t hex_from_version_text(const char *s)
+uint32_t cpy_version_from_text(const char *s)
 {
 	unsigned major, minor, micro = 0, serial = 0, level = 0xf;
 	int n = 0;
@@ -163,7 +161,7 @@ static int version_from_memory(struct cpy_target *t, const struct elf_file *e, u
 			continue;
 		text[len] = '\0';
 		*pending |= text[0] == '\0';
-		*hex = hex_from_version_text(text);
+		*hex = cpy_version_from_text(text);
 		if (*hex) {
 			t->version_source = "sys.version";
 			return 0;

@@ -24,6 +24,7 @@
 
 #define SCAN_BYTES 2048 /* glibc's tid sits at 0x2d0 (x86-64) or 0xd0 (aarch64) */
 #define SCAN_THREADS 64
+#define RETRY_SAMPLES 100
 
 static int is_live_tid(const pid_t *tids, size_t n, uint32_t v)
 {
@@ -110,8 +111,16 @@ void cpy_resolve_native_tids(struct cpy_target *t, struct cpy_sample *s)
 
 	if (t->layout.tstate.native_thread_id != CPY_FIELD_NONE)
 		return;
-	if (t->tid_offset == CPY_FIELD_NONE || (t->tid_offset_threads < 2 && several_os_threads(s)))
+	/* A failed search costs a directory listing and a read per thread:
+	 * after one, wait RETRY_SAMPLES samples before the next. */
+	if ((t->tid_offset == CPY_FIELD_NONE || (t->tid_offset_threads < 2 && several_os_threads(s))) &&
+	    t->sample_gen >= t->tid_offset_retry_at) {
+		uint32_t before = t->tid_offset_threads;
+
 		discover(t, s);
+		if (t->tid_offset == CPY_FIELD_NONE || t->tid_offset_threads == before)
+			t->tid_offset_retry_at = t->sample_gen + RETRY_SAMPLES;
+	}
 	for (i = 0; i < s->nthreads; i++) {
 		uint32_t v = 0;
 

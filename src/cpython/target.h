@@ -38,6 +38,7 @@ struct cpy_target {
 	uint64_t retries;              /* stack walks redone because the stack moved */
 	uint32_t tid_offset;           /* of the kernel tid in a pthread descriptor (before 3.11), or NONE */
 	uint32_t tid_offset_threads;   /* how many threads that offset was checked on */
+	uint32_t tid_offset_retry_at;  /* sample_gen before which not to search again */
 	struct cpy_code_cache codes;
 	/* Walk scratch, reused every sample. */
 	uint64_t *seen;                /* owned: visited-frame set, SEEN_CAP slots */
@@ -81,6 +82,11 @@ struct cpy_sample {
  * -EAGAIN not (yet) a Python process when `launching` is set. */
 int cpy_attach(struct cpy_target *t, pid_t pid, int launching);
 void cpy_target_release(struct cpy_target *t);
+
+/* PY_VERSION_HEX from the start of a sys.version text ("3.8.18 (default,
+ * ...", "3.13.0rc2+ ..."), or 0 when the text does not start with a
+ * CPython 3 version followed by a space or its end. */
+uint32_t cpy_version_from_text(const char *s);
 
 /* Take one sample of every thread. Returns 0 (threads may be torn: check
  * each), -ESRCH when the process is gone, or another negative error when
