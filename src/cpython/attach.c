@@ -219,13 +219,71 @@ static int read_layout(struct cpy_target *t, const struct elf_file *e, uint64_t 
 		return pyro_err_prefix(rc, "cannot read Python %s in pid %d: its layout failed validation",
 				       t->version, (int)t->pid);
 	t->from_debug_offsets = 1;
-	if (minor > NEWEST_TESTED_MINOR)
-		fprintf(stderr,
-			"pyrometer: warning: Python %s is newer than any version this build was tested with "
-			"(%s); reading it through its _Py_DebugOffsets with the 3.%d layout, checked field "
-			"by field\n",
-			t->version, SUPPORTED_RANGE, NEWEST_TESTED_MINOR);
 	return 0;
+}
+
+/* Whether the runtime found in t lists at least one interpreter. */
+static int has_interpreters(struct cpy_target *t)
+{
+	uint64_t head = 0;
+
+	return proc_read_direct(&t->mem, t->runtime_addr + t->layout.runtime.interpreters_head, &head, 8) == 0 &&
+	       head != 0;
+}
+
+/* Read the version and choose the layout of one mapped file. Returns 0, 1
+ * if the file holds no interpreter, -EAGAIN if it is not started yet, or a
+ * negative error with a message. */
+static int try_candidate(struct cpy_target *t, const struct candidate *c, int launching)
+{
+	struct elf_file e;
+	uint64_t sym, bias;
+	uint32_t hex = 0;
+	int rc, pending;
+
+	if (open_target_elf(t->pid, c->path, &e) < 0)
+		return 1;
+	/* Defined (not imported) by every CPython's interpreter binary. */
+	if (!elf_find_symbol(&e, "Py_GetVersion", &sym, NULL)) {
+		elf_release(&e);
+		return 1;
+	}
+	bias = c->bias - (e.has_load ? e.load_vaddr : 0);
+	snprintf(t->binary, sizeof(t->binary), "%s", c->path);
+	t->code_type_addr = elf_find_symbol(&e, "PyCode_Type", &sym, NULL) ? bias + sym : 0;
+	t->from_debug_offsets = 0;
+	rc = version_from_memory(t, &e, bias, &hex, &pending);
+	if (rc == 0 && hex) {
+		set_version_text(t, hex);
+	} else if (rc == 0) {
+		unsigned major = 0, minor = 0;
+
+		/* sys.version is written during start-up: a launched
+		 * interpreter may not have got there yet. */
+		if (launching && pending) {
+			elf_release(&e);
+			return -EAGAIN;
+		}
+		if (version_from_name(c->path, &major, &minor) < 0 || minor > 99) {
+			elf_release(&e);
+			return pyro_err_set(ENOTSUP,
+					    "pid %d runs a Python whose version cannot be read: neither its "
+					    "memory nor the file name %s tells",
+					    (int)t->pid, c->path);
+		}
+		if (major != 3) {
+			elf_release(&e);
+			return pyro_err_set(ENOTSUP, "Python %u.%u (pid %d, %s) is not supported (supported: %s)",
+					    major, minor, (int)t->pid, c->path, SUPPORTED_RANGE);
+		}
+		t->hexversion = major << 24 | minor << 16;
+		t->version_source = "file name";
+		snprintf(t->version, sizeof(t->version), "%u.%u", major, minor);
+	}
+	if (rc == 0)
+		rc = read_layout(t, &e, bias, c->path);
+	elf_release(&e);
+	return rc;
 }
 
 static int find_interpreter(struct cpy_target *t, const struct proc_maps *maps, int launching)
@@ -233,6 +291,7 @@ static int find_interpreter(struct cpy_target *t, const struct proc_maps *maps, 
 	char link[64], exe[PATH_MAX], found[PATH_MAX + 64] = "";
 	struct candidate cand[8];
 	size_t ncand = 0, i;
+	int first_ok = -1, first_rc = 1, pending = 0;
 	ssize_t n;
 
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)t->pid);
@@ -267,50 +326,29 @@ static int find_interpreter(struct cpy_target *t, const struct proc_maps *maps, 
 			cand[i + 1] = tmp;
 		}
 
+	/* Several interpreters can be mapped: a static python whose extension
+	 * modules pulled in a libpython, say. The one in use is the one whose
+	 * runtime lists interpreters; if none does yet, the first that reads. */
 	for (i = 0; i < ncand; i++) {
-		struct elf_file e;
-		uint64_t sym, bias;
-		uint32_t hex = 0;
-		int rc, pending;
+		int rc = try_candidate(t, &cand[i], launching);
 
-		if (open_target_elf(t->pid, cand[i].path, &e) < 0)
+		if (rc == 1)
 			continue;
-		/* Defined (not imported) by every CPython's interpreter binary. */
-		if (!elf_find_symbol(&e, "Py_GetVersion", &sym, NULL)) {
-			elf_release(&e);
-			continue;
-		}
-		bias = cand[i].bias - (e.has_load ? e.load_vaddr : 0);
-		snprintf(t->binary, sizeof(t->binary), "%s", cand[i].path);
-		t->code_type_addr = elf_find_symbol(&e, "PyCode_Type", &sym, NULL) ? bias + sym : 0;
-		rc = version_from_memory(t, &e, bias, &hex, &pending);
-		if (rc == 0 && hex) {
-			set_version_text(t, hex);
-		} else if (rc == 0) {
-			unsigned major = 0, minor = 0;
-
-			/* sys.version is written during start-up: a launched
-			 * interpreter may not have got there yet. */
-			if (launching && pending) {
-				elf_release(&e);
-				return -EAGAIN;
-			}
-			if (version_from_name(cand[i].path, &major, &minor) < 0 || major != 3 || minor > 99) {
-				elf_release(&e);
-				return pyro_err_set(ENOTSUP,
-						    "pid %d runs a Python whose version cannot be read: neither its "
-						    "memory nor the file name %s tells",
-						    (int)t->pid, cand[i].path);
-			}
-			t->hexversion = major << 24 | minor << 16;
-			t->version_source = "file name";
-			snprintf(t->version, sizeof(t->version), "%u.%u", major, minor);
-		}
-		if (rc == 0)
-			rc = read_layout(t, &e, bias, cand[i].path);
-		elf_release(&e);
-		return rc;
+		if (rc == 0 && first_ok < 0)
+			first_ok = (int)i;
+		if (rc < 0 && rc != -EAGAIN && first_rc == 1)
+			first_rc = rc;
+		if (rc == -EAGAIN)
+			pending = 1;
+		if (rc == 0 && has_interpreters(t))
+			return 0;
 	}
+	if (launching && (first_ok >= 0 || pending))
+		return -EAGAIN; /* not initialised yet */
+	if (first_ok >= 0)
+		return try_candidate(t, &cand[first_ok], launching);
+	if (first_rc < 0)
+		return first_rc;
 	if (launching)
 		return -EAGAIN;
 	for (i = 0; i < maps->n; i++)
@@ -354,6 +392,12 @@ int cpy_attach(struct cpy_target *t, pid_t pid, int launching)
 	proc_maps_release(&maps);
 	if (rc < 0)
 		goto fail;
+	if (((t->hexversion >> 16) & 0xff) > NEWEST_TESTED_MINOR)
+		fprintf(stderr,
+			"pyrometer: warning: Python %s is newer than any version this build was tested with "
+			"(%s); reading it through its _Py_DebugOffsets with the 3.%d layout, checked field "
+			"by field\n",
+			t->version, SUPPORTED_RANGE, NEWEST_TESTED_MINOR);
 	/* The fingerprint: the object pointers that name the code and its line
 	 * table (contiguous in every version: filename, name, [qualname,]
 	 * linetable). Nothing the interpreter changes while running (warm-up

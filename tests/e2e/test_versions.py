@@ -138,7 +138,11 @@ def test_version_mismatch_between_sources_is_refused(pyrometer, tmp_path):
 
 def test_version_comes_from_memory_not_the_file_name(pyrometer, python, tmp_path):
     """The interpreter's libpython, copied under a name with no version in it: the
-    report still names the exact version (x.y.z), which no file name here carries."""
+    report still names the exact version (x.y.z), which no file name here carries.
+
+    For a static interpreter whose distribution also ships a libpython (Debian), the
+    preloaded copy is mapped but unused, next to the executable's own runtime: pyrometer
+    must pick the runtime that lists interpreters, or it would record nothing."""
     lib = libpython_of(python)
     if lib is None:
         pytest.skip("%s is statically linked: its version source is Py_Version in the "
