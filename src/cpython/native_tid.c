@@ -36,8 +36,9 @@ static int is_live_tid(const pid_t *tids, size_t n, uint32_t v)
 	return 0;
 }
 
-/* Find the tid offset from the threads of this sample. */
-static void discover(struct cpy_target *t, const struct cpy_sample *s)
+/* Find the tid offset from the threads of this sample. Returns 0 if there
+ * was nothing to search yet (no thread states), 1 if it searched. */
+static int discover(struct cpy_target *t, const struct cpy_sample *s)
 {
 	uint8_t (*desc)[SCAN_BYTES];
 	uint8_t ok[SCAN_THREADS];
@@ -45,13 +46,13 @@ static void discover(struct cpy_target *t, const struct cpy_sample *s)
 	size_t ntids = 0, nthreads = s->nthreads < SCAN_THREADS ? s->nthreads : SCAN_THREADS, i, j, off;
 
 	if (nthreads == 0)
-		return;
+		return 0;
 	desc = malloc(nthreads * sizeof(*desc));
 	if (!desc)
-		return;
+		return 1;
 	if (proc_task_list(t->pid, &tids, &ntids) < 0) {
 		free(desc);
-		return;
+		return 1;
 	}
 	for (i = 0; i < nthreads; i++) {
 		/* A thread state made for a new thread briefly carries its
@@ -92,6 +93,7 @@ static void discover(struct cpy_target *t, const struct cpy_sample *s)
 	}
 	free(tids);
 	free(desc);
+	return 1;
 }
 
 /* Whether the sample has two threads with different pthread_t values. */
@@ -117,8 +119,7 @@ void cpy_resolve_native_tids(struct cpy_target *t, struct cpy_sample *s)
 	    t->sample_gen >= t->tid_offset_retry_at) {
 		uint32_t before = t->tid_offset_threads;
 
-		discover(t, s);
-		if (t->tid_offset == CPY_FIELD_NONE || t->tid_offset_threads == before)
+		if (discover(t, s) && (t->tid_offset == CPY_FIELD_NONE || t->tid_offset_threads == before))
 			t->tid_offset_retry_at = t->sample_gen + RETRY_SAMPLES;
 	}
 	for (i = 0; i < s->nthreads; i++) {

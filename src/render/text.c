@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -65,13 +66,22 @@ static void source_line(const char *path, int lineno, char *out, size_t n)
 
 #define INTERPS_SHOWN 16
 
-/* "  threads by interpreter: 0: 2, 1: 1" when sub-interpreters ran. */
+/* "  threads by interpreter: 0: 2, 1: 1" when sub-interpreters ran;
+ * threads with samples only, as in the samples line. */
 static void put_interpreters(const struct pyro_profile *p, FILE *out)
 {
 	int64_t id[INTERPS_SHOWN];
 	size_t count[INTERPS_SHOWN], n = 0, more = 0, i, j;
+	uint8_t *sampled = calloc(p->nthreads + 1, 1);
 
+	if (!sampled)
+		return;
+	for (i = 0; i < p->nsamples; i++)
+		if (p->samples[i].stack != PYRO_NO_ID && p->samples[i].thread < p->nthreads)
+			sampled[p->samples[i].thread] = 1;
 	for (i = 0; i < p->nthreads; i++) {
+		if (!sampled[i])
+			continue;
 		for (j = 0; j < n && id[j] != p->threads[i].interp; j++)
 			;
 		if (j == n && n == INTERPS_SHOWN) {
@@ -84,6 +94,7 @@ static void put_interpreters(const struct pyro_profile *p, FILE *out)
 		}
 		count[j]++;
 	}
+	free(sampled);
 	if (n + more < 2 && (n == 0 || id[0] == 0))
 		return;
 	fprintf(out, "  threads by interpreter:");

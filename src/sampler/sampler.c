@@ -71,7 +71,6 @@ struct tracked_thread {
 	int stat_fd;            /* -1 until opened (cpu mode) */
 	enum { CLOCK_PERF = 1, CLOCK_SCHEDSTAT, CLOCK_STATE } clock; /* what stat_fd is */
 	uint64_t oncpu_ns;      /* on-CPU time at the previous sample */
-	uint64_t clock_read_at; /* sample time + 1 of the last clock read */
 	/* The previous sample's stack, root first: frame ids and the stack id
 	 * each prefix interned to. Callers rarely change between samples, so
 	 * the common prefix is reused without interning it again. */
@@ -89,6 +88,7 @@ struct recorder {
 	struct cpy_sample sample;
 	struct pyro_writer writer;
 	struct pyro_hash thread_ix;   /* thread_key() -> index into threads */
+	struct pyro_hash cpu_charged; /* cpu mode: kernel tid -> sample time + 1 it was charged at */
 	struct tracked_thread *threads;
 	size_t nthreads, cap_threads;
 	struct pyro_hash frame_ids;   /* (code id, line) -> frame id */
@@ -237,15 +237,20 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 		/* CPU mode reads every thread's clock, even one whose stack is
 		 * dropped, so its CPU time is not pinned on a later sample. */
 		if (r->o->mode == SAMPLER_CPU) {
-			/* Two thread states can name one OS thread (a new thread's
-			 * state holds its creator's id until it starts): read the
-			 * clock once per sample and give the time to the first. */
-			if (tt->clock_read_at == t_ns + 1) {
+			/* Several thread states can name one OS thread: one per
+			 * interpreter it entered (sub-interpreters list first, and
+			 * the innermost is the one running), or a new thread's
+			 * state still holding its creator's id. Each keeps its
+			 * clock baseline, but the OS thread's CPU time goes to the
+			 * first of them only, once per sample. */
+			uint64_t charged;
+
+			weight = cpu_weight(r, tt, wall_weight);
+			if (th->native_id && pyro_hash_get(&r->cpu_charged, th->native_id, &charged) &&
+			    charged == t_ns + 1)
 				weight = 0;
-			} else {
-				weight = cpu_weight(r, tt, wall_weight);
-				tt->clock_read_at = t_ns + 1;
-			}
+			else if (th->native_id && pyro_hash_put(&r->cpu_charged, th->native_id, t_ns + 1) < 0)
+				return -ENOMEM;
 		}
 		if (th->torn) {
 			r->res->errors++;
@@ -560,6 +565,7 @@ out:
 	}
 	cpy_sample_release(&r.sample);
 	pyro_hash_release(&r.thread_ix);
+	pyro_hash_release(&r.cpu_charged);
 	pyro_hash_release(&r.frame_ids);
 	free(r.threads);
 	return rc;
