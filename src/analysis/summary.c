@@ -82,7 +82,6 @@ int pyro_summary_compute(const struct pyro_profile *p, struct pyro_summary *s)
 {
 	uint32_t *fn_of = NULL, *line_of = NULL, *mark = NULL;
 	uint64_t *stack_w = NULL;
-	uint8_t *thread_seen = NULL;
 	size_t i;
 	int rc = 0;
 
@@ -91,8 +90,8 @@ int pyro_summary_compute(const struct pyro_profile *p, struct pyro_summary *s)
 	line_of = calloc(p->nframes + 1, sizeof(*line_of));
 	mark = calloc(p->nframes + 1, sizeof(*mark));
 	stack_w = calloc(p->nstacks + 1, sizeof(*stack_w));
-	thread_seen = calloc(p->nthreads + 1, 1);
-	if (!fn_of || !line_of || !mark || !stack_w || !thread_seen) {
+	s->thread_sampled = calloc(p->nthreads + 1, 1);
+	if (!fn_of || !line_of || !mark || !stack_w || !s->thread_sampled) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -104,8 +103,8 @@ int pyro_summary_compute(const struct pyro_profile *p, struct pyro_summary *s)
 
 		s->samples++;
 		s->total_ns += sm->weight_ns;
-		if (!thread_seen[sm->thread]) {
-			thread_seen[sm->thread] = 1;
+		if (!s->thread_sampled[sm->thread]) {
+			s->thread_sampled[sm->thread] = 1;
 			s->threads_with_samples++;
 		}
 		if (sm->stack == PYRO_NO_ID)
@@ -139,7 +138,6 @@ out:
 	free(line_of);
 	free(mark);
 	free(stack_w);
-	free(thread_seen);
 	if (rc < 0)
 		pyro_summary_release(s);
 	return rc;
@@ -149,6 +147,7 @@ void pyro_summary_release(struct pyro_summary *s)
 {
 	free(s->fns);
 	free(s->lines);
+	free(s->thread_sampled);
 	memset(s, 0, sizeof(*s));
 }
 

@@ -27,6 +27,7 @@ struct pyro_summary {
 	uint64_t idle_ns;           /* samples with no Python frames */
 	uint64_t samples;
 	size_t threads_with_samples;
+	uint8_t *thread_sampled;    /* owned; per profile thread: 1 if it has samples */
 	struct pyro_fn_stat *fns;   /* owned; unsorted */
 	size_t nfns;
 	struct pyro_line_stat *lines; /* owned; unsorted */

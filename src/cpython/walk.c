@@ -532,8 +532,8 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			th = &s->threads[s->nthreads];
 			memset(th, 0, sizeof(*th));
 			th->tstate = ts;
-			/* 3.6 numbers no interpreters: -1 - position, fixed up below. */
-			th->interp_id = l->interp.id != CPY_FIELD_NONE ? interp_id : -1 - (int64_t)ni;
+			/* 3.6 numbers no interpreters: the position, fixed up below. */
+			th->interp_id = l->interp.id != CPY_FIELD_NONE ? interp_id : (int64_t)ni;
 			if ((ts & 7) || (rc = rd_u64(t, ts + l->tstate.next, &next)) < 0 ||
 			    (rc = rd_u64(t, ts + l->tstate.thread_id, &th->thread_id)) < 0 ||
 			    (l->tstate.native_thread_id != CPY_FIELD_NONE &&
@@ -555,7 +555,7 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 	 * (id 0) is the last in the list; number the others from there. */
 	if (l->interp.id == CPY_FIELD_NONE)
 		for (ti = 0; ti < s->nthreads; ti++)
-			s->threads[ti].interp_id = (int64_t)ni - 1 + (s->threads[ti].interp_id + 1);
+			s->threads[ti].interp_id = (int64_t)ni - 1 - s->threads[ti].interp_id;
 	cpy_resolve_native_tids(t, s);
 	rc = resolve_codes(t, s, gen);
 	if (rc < 0)

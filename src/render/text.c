@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,20 +66,14 @@ static void source_line(const char *path, int lineno, char *out, size_t n)
 #define INTERPS_SHOWN 16
 
 /* "  threads by interpreter: 0: 2, 1: 1" when sub-interpreters ran;
- * threads with samples only, as in the samples line. */
-static void put_interpreters(const struct pyro_profile *p, FILE *out)
+ * the threads counted in the samples line. */
+static void put_interpreters(const struct pyro_profile *p, const struct pyro_summary *s, FILE *out)
 {
 	int64_t id[INTERPS_SHOWN];
 	size_t count[INTERPS_SHOWN], n = 0, more = 0, i, j;
-	uint8_t *sampled = calloc(p->nthreads + 1, 1);
 
-	if (!sampled)
-		return;
-	for (i = 0; i < p->nsamples; i++)
-		if (p->samples[i].stack != PYRO_NO_ID && p->samples[i].thread < p->nthreads)
-			sampled[p->samples[i].thread] = 1;
 	for (i = 0; i < p->nthreads; i++) {
-		if (!sampled[i])
+		if (!s->thread_sampled[i])
 			continue;
 		for (j = 0; j < n && id[j] != p->threads[i].interp; j++)
 			;
@@ -94,7 +87,6 @@ static void put_interpreters(const struct pyro_profile *p, FILE *out)
 		}
 		count[j]++;
 	}
-	free(sampled);
 	if (n + more < 2 && (n == 0 || id[0] == 0))
 		return;
 	fprintf(out, "  threads by interpreter:");
@@ -145,7 +137,7 @@ int pyro_render_text(const struct pyro_profile *p, const struct pyro_render_opts
 		(unsigned long long)ticks, rate, h->rate_hz, s.threads_with_samples,
 		s.threads_with_samples == 1 ? "" : "s", (unsigned long long)p->end.errors,
 		pct(p->end.errors, thread_samples));
-	put_interpreters(p, out);
+	put_interpreters(p, &s, out);
 	if (p->end.present && p->end.exit_status)
 		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));
 	if (!s.total_ns) {

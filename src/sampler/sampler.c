@@ -68,9 +68,17 @@ static void sleep_until(uint64_t deadline)
 struct tracked_thread {
 	uint64_t native_id;
 	uint32_t writer_id;
-	int stat_fd;            /* -1 until opened (cpu mode) */
+	/* CPU mode: one clock per OS thread. Several thread states can name one
+	 * OS thread (one per interpreter it entered, or a new thread's state
+	 * still holding its creator's id); the first tracked for it owns the
+	 * clock and the others read through it, so its CPU time is counted
+	 * once per sample, for the first of them in the walk (sub-interpreters
+	 * are listed first: the innermost, running one). */
+	uint32_t clock_owner;   /* index into recorder.threads: itself or the owner */
+	int stat_fd;            /* -1 until opened */
 	enum { CLOCK_PERF = 1, CLOCK_SCHEDSTAT, CLOCK_STATE } clock; /* what stat_fd is */
-	uint64_t oncpu_ns;      /* on-CPU time at the previous sample */
+	uint64_t oncpu_ns;      /* on-CPU time at the previous read */
+	uint64_t read_at;       /* sample time + 1 of the last read */
 	/* The previous sample's stack, root first: frame ids and the stack id
 	 * each prefix interned to. Callers rarely change between samples, so
 	 * the common prefix is reused without interning it again. */
@@ -88,7 +96,7 @@ struct recorder {
 	struct cpy_sample sample;
 	struct pyro_writer writer;
 	struct pyro_hash thread_ix;   /* thread_key() -> index into threads */
-	struct pyro_hash cpu_charged; /* cpu mode: kernel tid -> sample time + 1 it was charged at */
+	struct pyro_hash clock_ix;    /* kernel tid -> index of the thread owning its clock */
 	struct tracked_thread *threads;
 	size_t nthreads, cap_threads;
 	struct pyro_hash frame_ids;   /* (code id, line) -> frame id */
@@ -142,6 +150,11 @@ static struct tracked_thread *thread_for(struct recorder *r, const struct cpy_th
 	memset(t, 0, sizeof(*t));
 	t->native_id = native_id;
 	t->stat_fd = -1;
+	t->clock_owner = (uint32_t)r->nthreads;
+	if (native_id && pyro_hash_get(&r->clock_ix, native_id, &idx))
+		t->clock_owner = (uint32_t)idx;
+	else if (native_id && pyro_hash_put(&r->clock_ix, native_id, r->nthreads) < 0)
+		return NULL;
 	t->writer_id = pyro_writer_thread(&r->writer, &pt);
 	if (t->writer_id == PYRO_NO_ID || pyro_hash_put(&r->thread_ix, key, r->nthreads) < 0)
 		return NULL;
@@ -154,8 +167,9 @@ static struct tracked_thread *thread_for(struct recorder *r, const struct cpy_th
  * counter (exact in total, but it moves only at scheduler ticks and context
  * switches, so single samples are coarse), or the scheduler state ('R' also
  * covers runnable-but-waiting, so it over-counts on a busy machine). The
- * first sample of a thread only sets the baseline. */
-static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_t interval)
+ * first sample of a thread only sets the baseline. t is the clock's owner;
+ * a clock already read in this sample gives 0. */
+static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_t interval, uint64_t t_ns)
 {
 	struct proc_task_stat st;
 	uint64_t now, d;
@@ -163,6 +177,9 @@ static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_
 
 	if (!t->native_id)
 		return 0; /* its kernel thread is unknown: no clock to read */
+	if (t->read_at == t_ns + 1)
+		return 0;
+	t->read_at = t_ns + 1;
 	if (t->stat_fd < 0) {
 		t->clock = CLOCK_PERF;
 		t->stat_fd = proc_task_open_clock((pid_t)t->native_id);
@@ -236,22 +253,8 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 			return pyro_err_set(ENOMEM, "out of memory tracking threads");
 		/* CPU mode reads every thread's clock, even one whose stack is
 		 * dropped, so its CPU time is not pinned on a later sample. */
-		if (r->o->mode == SAMPLER_CPU) {
-			/* Several thread states can name one OS thread: one per
-			 * interpreter it entered (sub-interpreters list first, and
-			 * the innermost is the one running), or a new thread's
-			 * state still holding its creator's id. Each keeps its
-			 * clock baseline, but the OS thread's CPU time goes to the
-			 * first of them only, once per sample. */
-			uint64_t charged;
-
-			weight = cpu_weight(r, tt, wall_weight);
-			if (th->native_id && pyro_hash_get(&r->cpu_charged, th->native_id, &charged) &&
-			    charged == t_ns + 1)
-				weight = 0;
-			else if (th->native_id && pyro_hash_put(&r->cpu_charged, th->native_id, t_ns + 1) < 0)
-				return -ENOMEM;
-		}
+		if (r->o->mode == SAMPLER_CPU)
+			weight = cpu_weight(r, &r->threads[tt->clock_owner], wall_weight, t_ns);
 		if (th->torn) {
 			r->res->errors++;
 			continue;
@@ -532,6 +535,10 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	if (rc < 0)
 		goto out;
 	r.attached = 1;
+	if (r.debug)
+		fprintf(stderr, "pyrometer: debug: Python %s from %s, in %s%s\n", r.target.version,
+			r.target.version_source, r.target.binary,
+			r.target.from_debug_offsets ? ", layout from _Py_DebugOffsets" : "");
 	r.t0 = now_ns(CLOCK_MONOTONIC);
 	r.t0_real = now_ns(CLOCK_REALTIME);
 	rc = open_writer(&r);
@@ -565,7 +572,7 @@ out:
 	}
 	cpy_sample_release(&r.sample);
 	pyro_hash_release(&r.thread_ix);
-	pyro_hash_release(&r.cpu_charged);
+	pyro_hash_release(&r.clock_ix);
 	pyro_hash_release(&r.frame_ids);
 	free(r.threads);
 	return rc;
