@@ -6,6 +6,7 @@ threads.py runs 4 busy and 4 sleeping workers: wall mode must show all 8 (each o
 own OS thread id, with its own stack), cpu mode only the 4 busy ones.
 """
 import itertools
+import subprocess
 
 import pytest
 
@@ -135,3 +136,22 @@ def test_cpu_mode_shows_only_running_threads(threads_cpu):
     # And the whole profile holds about the CPU time the process used.
     assert abs(total / 1e6 - truth["cpu"]) <= 0.1 * truth["cpu"], \
         "cpu profile holds %.2fs, the target used %.2fs of CPU" % (total / 1e6, truth["cpu"])
+
+
+def test_cpu_mode_counts_an_os_thread_once_across_interpreters(pyrometer, python, tmp_path):
+    """An OS thread inside a sub-interpreter has a thread state in each interpreter;
+    its CPU time must be counted once, not once per state."""
+    probe = subprocess.run([str(python), "-c", "try:\n import _interpreters\nexcept ImportError:\n"
+                            " import _xxsubinterpreters"], stderr=subprocess.DEVNULL)
+    if probe.returncode != 0:
+        pytest.skip("%s has no _interpreters/_xxsubinterpreters module to run code in a "
+                    "sub-interpreter" % python)
+    rec = record(pyrometer, tmp_path / "sub.pyro", [python, TARGETS / "subinterp_cpu.py", 2],
+                 mode="cpu").check()
+    cpu_us = rec.target_json()["cpu"] * 1e6
+    stacks = rec.collapsed()
+    total = weight_where(stacks, lambda s: True)
+    hot = weight_where(stacks, has_function("hot_in_sub"))
+    assert total <= cpu_us * 1.15, "profile holds %.0f us of CPU, the target used %.0f us" % (
+        total, cpu_us)
+    assert hot >= cpu_us * 0.8, "hot_in_sub has %.0f us of the target's %.0f us" % (hot, cpu_us)
