@@ -166,19 +166,20 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 
 /* After a walk, read again, straight from the target and in one system
  * call, what the walk started from: the thread's frame link (and _PyCFrame)
- * and the innermost frame's code pointer. Frames below an unchanged
- * innermost frame cannot have changed; a frame popped and another pushed at
- * the same address shows a different code object. Returns 1 if unchanged,
+ * the innermost frame's code pointer, and its caller's code and instruction.
+ * Frames below an unchanged innermost frame cannot have changed; a frame
+ * popped and another pushed at the same address shows a different code
+ * object or a caller that moved on. Returns 1 if unchanged,
  * 0 if the stack moved, -ESRCH if the process is gone. */
 static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, uint64_t frame, const struct cpy_thread *th,
 			   const struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
-	uint64_t addr[4], link = 0, cur = 0, code = 0;
+	uint64_t addr[5], link = 0, cur = 0, code = 0, caller_code = 0;
 	uint8_t caller_instr[8] = { 0 };
-	size_t len[4] = { 8, 8, 8, 8 };
-	void *dst[4];
-	uint8_t ok[4];
+	size_t len[5] = { 8, 8, 8, 8, 8 };
+	void *dst[5];
+	uint8_t ok[5];
 	size_t n = 0, i;
 	int check_code = frame && th->depth > 0 && s->raw_frame_first == frame;
 	int check_caller = th->depth > 1;
@@ -198,6 +199,8 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 		dst[n] = caller_instr;
 		len[n] = instr_width(l);
 		addr[n++] = s->raw_frame_second + l->frame.instr;
+		dst[n] = &caller_code;
+		addr[n++] = s->raw_frame_second + l->frame.code;
 	}
 	rc = proc_readv(&t->mem, n, addr, len, dst, ok);
 	if (rc < 0)
@@ -213,8 +216,12 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 		return 0;
 	/* A callee popped and pushed again at the same address with the same
 	 * code passes the checks above; its caller has moved on, though, and a
-	 * caller's instruction pointer does not move while its callee runs. */
-	if (check_caller && instr_unit(l, caller_instr, s->raw_code[th->first + 1]) != s->raw_unit[th->first + 1])
+	 * caller's instruction does not move while its callee runs. Before 3.11
+	 * frames are heap objects recycled through free lists, and f_lasti is a
+	 * bare offset: the walk may have read the caller's address while it
+	 * still held a freed frame, so its code is compared too. */
+	if (check_caller && (caller_code != s->raw_code[th->first + 1] ||
+			     instr_unit(l, caller_instr, s->raw_code[th->first + 1]) != s->raw_unit[th->first + 1]))
 		return 0;
 	return 1;
 }
