@@ -262,6 +262,22 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 	return 0;
 }
 
+/* Code point i of a kind-1/2/4 buffer. */
+static uint32_t code_point(const uint8_t *data, size_t i, unsigned kind)
+{
+	uint16_t v2;
+	uint32_t v4;
+
+	if (kind == 1)
+		return data[i];
+	if (kind == 2) {
+		memcpy(&v2, data + i * 2, 2);
+		return v2;
+	}
+	memcpy(&v4, data + i * 4, 4);
+	return v4;
+}
+
 static char *utf8_from_kind(const uint8_t *data, size_t len, unsigned kind)
 {
 	char *out = malloc(len * 4 + 1), *o = out;
@@ -270,18 +286,8 @@ static char *utf8_from_kind(const uint8_t *data, size_t len, unsigned kind)
 	if (!out)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		uint32_t c;
+		uint32_t c = code_point(data, i, kind);
 
-		if (kind == 1) {
-			c = data[i];
-		} else if (kind == 2) {
-			uint16_t v;
-
-			memcpy(&v, data + i * 2, 2);
-			c = v;
-		} else {
-			memcpy(&c, data + i * 4, 4);
-		}
 		if (c < 0x80) {
 			*o++ = (char)c;
 		} else if (c < 0x800) {
@@ -306,6 +312,27 @@ static char *utf8_from_kind(const uint8_t *data, size_t len, unsigned kind)
 	return out;
 }
 
+/* Whether a non-ASCII compact string's data could be what CPython stores:
+ * no NUL (names and file names never hold one) and, when the whole string
+ * was read, a code point that needs this kind (CPython always uses the
+ * narrowest). Memory being freed or reused fails this; garbage must not
+ * become a name. */
+static int plausible_wide(const uint8_t *data, size_t len, unsigned kind, int whole)
+{
+	uint32_t max = 0;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		uint32_t c = code_point(data, i, kind);
+
+		if (c == 0 || c > 0x10ffff)
+			return 0;
+		if (c > max)
+			max = c;
+	}
+	return !whole || max >= (kind == 1 ? 0x80u : kind == 2 ? 0x100u : 0x10000u);
+}
+
 /* Read a str object as a new UTF-8 string (at most CPY_NAME_MAX code points). */
 static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 {
@@ -314,7 +341,7 @@ static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 	uint32_t state;
 	int64_t length;
 	unsigned kind;
-	int rc;
+	int rc, whole;
 
 	*out = NULL;
 	if (!addr || (addr & 7))
@@ -325,6 +352,7 @@ static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 	kind = (state >> 2) & 7;
 	if (!((state >> 5) & 1) || (kind != 1 && kind != 2 && kind != 4) || length < 0)
 		return -EINVAL;
+	whole = length <= CPY_NAME_MAX;
 	if (length > CPY_NAME_MAX)
 		length = CPY_NAME_MAX;
 	if (length == 0)
@@ -345,6 +373,8 @@ static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 	} else {
 		if ((rc = proc_read(&t->mem, addr + l->unicode.compact_size, data, (size_t)length * kind)) < 0)
 			return rc;
+		if (!plausible_wide(data, (size_t)length, kind, whole))
+			return -EINVAL;
 		*out = utf8_from_kind(data, (size_t)length, kind);
 		if (!*out)
 			return -ENOMEM;
