@@ -27,7 +27,8 @@ LDFLAGS += $(SANFLAGS)
 
 LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC := $(wildcard src/cli/*.c)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+HTML_ASSETS := $(sort $(wildcard src/render/html/*))
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/assets.o
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -36,32 +37,51 @@ REPLAY_BIN := $(FUZZ_SRC:fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 PYTEST ?= /usr/bin/python3 -m pytest
 
 .PHONY: all demo test unit replay e2e deps fuzz layouts clean bench
-all: $(BUILD)/pyrometer
+all: $(BUILD)/pyrometer $(BUILD)/synth-profile
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The html report's page, script and style, embedded at build time.
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -o $@ $<
+
+$(BUILD)/gen/assets.c: $(BUILD)/embed $(HTML_ASSETS)
+	@mkdir -p $(dir $@)
+	$(BUILD)/embed $@ $(HTML_ASSETS)
+
+$(BUILD)/obj/gen/assets.o: $(BUILD)/gen/assets.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# Synthetic profiles of any size, for bench/ and for tests.
+$(BUILD)/synth-profile: tools/synth_profile.c $(BUILD)/libpyrometer.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libpyrometer.a -lz -lm
 
 $(BUILD)/libpyrometer.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
 $(BUILD)/pyrometer: $(CLI_OBJ) $(BUILD)/libpyrometer.a
-	$(CC) $(LDFLAGS) -o $@ $^ -lm
+	$(CC) $(LDFLAGS) -o $@ $^ -lz -lm
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(BUILD)/libpyrometer.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpyrometer.a -lm
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpyrometer.a -lz -lm
 
 # Each fuzz target also builds as an ordinary program that replays its corpus.
 $(BUILD)/tests/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(BUILD)/libpyrometer.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libpyrometer.a -lm
+	$(CC) $(ALL_CFLAGS) -o $@ $< fuzz/replay.c $(BUILD)/libpyrometer.a -lz -lm
 
 deps:
 	@tools/deps.sh $(if $(filter fuzz,$(MAKECMDGOALS)),fuzz,test)
 
-demo: deps $(BUILD)/pyrometer
+demo:
+	@tools/deps.sh build
+	@$(MAKE) --no-print-directory $(BUILD)/pyrometer
 	@echo
 	$(BUILD)/pyrometer record -o $(BUILD)/demo.pyro -- python3 examples/demo.py
 
@@ -80,11 +100,11 @@ test: deps
 
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 30
-fuzz: deps
+fuzz: deps $(BUILD)/gen/assets.c
 	@mkdir -p build/fuzz
 	@set -e; for f in $(FUZZ_SRC); do n=$${f#fuzz/fuzz_}; n=$${n%.c}; \
 	  $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DPYROMETER_VERSION='"$(VERSION)"' -g -O1 -Isrc \
-	    -fsanitize=fuzzer,address,undefined -o build/fuzz/$$n $$f $(LIB_SRC); \
+	    -fsanitize=fuzzer,address,undefined -o build/fuzz/$$n $$f $(LIB_SRC) $(BUILD)/gen/assets.c -lz; \
 	  mkdir -p build/fuzz/corpus-$$n; \
 	  build/fuzz/$$n -max_total_time=$(FUZZ_SECONDS) build/fuzz/corpus-$$n fuzz/corpus/$$n; done
 

@@ -5,6 +5,7 @@
  * walk to the root, whatever the number of samples.
  */
 #include "analysis/summary.h"
+#include "analysis/view.h"
 #include "util/hash.h"
 
 #include <errno.h>
@@ -18,43 +19,36 @@ static uint64_t key3(uint32_t a, uint32_t b, int32_t c)
 	return pyro_hash_bytes(v, sizeof(v)) | 1;
 }
 
-/* Map every frame to a function index and a line index. */
+/* Map every frame to a function index (shared with the view) and a line
+ * index. */
 static int index_frames(const struct pyro_profile *p, struct pyro_summary *s, uint32_t *fn_of, uint32_t *line_of)
 {
-	struct pyro_hash fns, lines;
+	struct pyro_view_fn *fns = NULL;
+	struct pyro_hash lines;
 	size_t i;
 	int rc = 0;
 
-	pyro_hash_init(&fns);
 	pyro_hash_init(&lines);
+	fns = malloc((p->nframes ? p->nframes : 1) * sizeof(*fns));
 	s->fns = calloc(p->nframes ? p->nframes : 1, sizeof(*s->fns));
 	s->lines = calloc(p->nframes ? p->nframes : 1, sizeof(*s->lines));
-	if (!s->fns || !s->lines) {
+	if (!fns || !s->fns || !s->lines) {
 		rc = -ENOMEM;
 		goto out;
+	}
+	rc = pyro_view_index_functions(p, fns, &s->nfns, fn_of);
+	if (rc < 0)
+		goto out;
+	for (i = 0; i < s->nfns; i++) {
+		s->fns[i].name = fns[i].name;
+		s->fns[i].file = fns[i].file;
+		s->fns[i].first_line = fns[i].first_line;
 	}
 	for (i = 0; i < p->nframes; i++) {
 		const struct pyro_frame *f = &p->frames[i];
 		uint64_t k, idx;
 
 		/* Probe past hash collisions by comparing content. */
-		for (k = key3(f->name, f->file, f->first_line);; k += 2) {
-			if (!pyro_hash_get(&fns, k, &idx)) {
-				idx = s->nfns++;
-				s->fns[idx].name = f->name;
-				s->fns[idx].file = f->file;
-				s->fns[idx].first_line = f->first_line;
-				if (pyro_hash_put(&fns, k, idx) < 0) {
-					rc = -ENOMEM;
-					goto out;
-				}
-				break;
-			}
-			if (s->fns[idx].name == f->name && s->fns[idx].file == f->file &&
-			    s->fns[idx].first_line == f->first_line)
-				break;
-		}
-		fn_of[i] = (uint32_t)idx;
 		for (k = key3(f->name, f->file, f->line);; k += 2) {
 			if (!pyro_hash_get(&lines, k, &idx)) {
 				idx = s->nlines++;
@@ -73,7 +67,7 @@ static int index_frames(const struct pyro_profile *p, struct pyro_summary *s, ui
 		line_of[i] = (uint32_t)idx;
 	}
 out:
-	pyro_hash_release(&fns);
+	free(fns);
 	pyro_hash_release(&lines);
 	return rc;
 }

@@ -142,7 +142,14 @@ int cmd_record(int argc, char **argv)
 	if (prof.warning[0])
 		fprintf(stderr, "pyrometer: warning: %s\n", prof.warning);
 	fputc('\n', stderr);
-	rc = pyro_render_text(&prof, &ro, stderr);
+	{
+		struct pyro_view view;
+
+		rc = pyro_view_init(&view, &prof);
+		if (rc == 0)
+			rc = pyro_render_text(&view, &ro, stderr);
+		pyro_view_release(&view);
+	}
 	pyro_profile_release(&prof);
 	if (stat(res.output, &st) == 0)
 		fprintf(stderr, "\nProfile written to %s (%.1f KiB). Next: pyrometer report %s --format collapsed\n",

@@ -1,5 +1,5 @@
 /*
- * cmd_report.c - `pyrometer report`: render a .pyro file.
+ * cmd_report.c - `pyrometer report`: render a .pyro file in any format.
  */
 #include "cli/commands.h"
 #include "profile/profile.h"
@@ -10,16 +10,117 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: pyrometer report FILE.pyro [--format text|collapsed] [-o OUT] [--top N]\n\n"
+		"usage: pyrometer report FILE.pyro [-f FORMAT] [-o OUT] [-n N] [--min-percent P]\n\n"
 		"  -f, --format FMT   text: top functions and lines (default)\n"
-		"                     collapsed: 'thread N;root;...;leaf weight_us' lines for flamegraph.pl\n"
+		"                     tree: call tree per thread, total and self %%\n"
+		"                     lines: the hottest functions' source, time per line\n"
+		"                     html: interactive flame graph, one self-contained file\n"
+		"                     speedscope: JSON for speedscope (www.speedscope.app)\n"
+		"                     pstats: for python -m pstats, snakeviz (binary)\n"
+		"                     pprof: gzipped profile.proto for go tool pprof, Pyroscope (binary)\n"
+		"                     collapsed: 'thread N;root;...;leaf weight_us' for flamegraph.pl\n"
+		"                     chrome: Trace Event JSON for Perfetto, chrome://tracing\n"
+		"                     json: pyrometer's report (docs/report.schema.json)\n"
 		"  -o, --output OUT   write here instead of standard output\n"
-		"  -n, --top N        rows per table in text output (default 10)\n"
-		"  -h, --help         this help\n");
+		"  -n, --top N        rows per table (text); functions listed (lines; default 10)\n"
+		"      --min-percent P  tree: hide calls under P%% of their thread's time (default 0.5)\n"
+		"  -h, --help         this help\n\n"
+		"docs/FORMATS.md describes each format and its conventions.\n");
+}
+
+/* Parse --top / --min-percent style values; 0 when bad. */
+int cli_parse_top(const char *arg, unsigned *top)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (*arg < '0' || *arg > '9' || *end || n == 0 || n > 100000) {
+		fprintf(stderr, "pyrometer: error: --top takes a number from 1 to 100000\n");
+		return -1;
+	}
+	*top = (unsigned)n;
+	return 0;
+}
+
+int cli_parse_percent(const char *arg, double *pct)
+{
+	char *end;
+	double d = strtod(arg, &end);
+
+	if (end == arg || *end || !(d >= 0 && d <= 100)) {
+		fprintf(stderr, "pyrometer: error: --min-percent takes a number from 0 to 100\n");
+		return -1;
+	}
+	*pct = d;
+	return 0;
+}
+
+int cli_render_file(const char *path, const char *format, const struct pyro_render_opts *ro, const char *output)
+{
+	struct pyro_profile p;
+	struct pyro_view v;
+	pyro_render_fn fn;
+	FILE *out = stdout;
+	char *tmp = NULL;
+	int rc, binary = 0;
+
+	fn = pyro_render_find(format, &binary);
+	if (pyro_profile_read(path, &p) < 0) {
+		pyro_err_print();
+		return 1;
+	}
+	if (p.warning[0])
+		fprintf(stderr, "pyrometer: warning: %s: %s\n", path, p.warning);
+	if (pyro_view_init(&v, &p) < 0) {
+		fprintf(stderr, "pyrometer: error: out of memory reading %s\n", path);
+		pyro_profile_release(&p);
+		return 1;
+	}
+	if (!output && binary && isatty(fileno(stdout))) {
+		fprintf(stderr, "pyrometer: error: the %s format is binary; give -o FILE\n", format);
+		rc = EXIT_USAGE;
+		goto out;
+	}
+	/* Written beside OUT and renamed at the end, so that a failure leaves
+	 * an existing OUT as it was. */
+	if (output) {
+		size_t n = strlen(output) + 32;
+
+		tmp = malloc(n);
+		if (tmp)
+			snprintf(tmp, n, "%s.tmp-%d", output, (int)getpid());
+		if (!tmp || !(out = fopen(tmp, "w"))) {
+			fprintf(stderr, "pyrometer: error: cannot create %s\n", tmp ? tmp : output);
+			out = stdout;
+			rc = 1;
+			goto out;
+		}
+	}
+	rc = fn(&v, ro, out);
+	if (out != stdout) {
+		if (fclose(out) != 0 && rc == 0)
+			rc = pyro_err_set(5, "cannot write %s", output);
+	} else if (fflush(out) != 0 && rc == 0) {
+		rc = pyro_err_set(5, "cannot write to standard output");
+	}
+	if (rc == 0 && tmp && rename(tmp, output) != 0)
+		rc = pyro_err_set(5, "cannot rename %s to %s", tmp, output);
+	if (rc < 0) {
+		pyro_err_print();
+		if (tmp)
+			remove(tmp);
+		rc = 1;
+	}
+out:
+	free(tmp);
+	pyro_view_release(&v);
+	pyro_profile_release(&p);
+	return rc;
 }
 
 int cmd_report(int argc, char **argv)
@@ -28,14 +129,13 @@ int cmd_report(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "top", required_argument, NULL, 'n' },
+		{ "min-percent", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *format = "text", *output = NULL, *path;
-	struct pyro_render_opts ro = { 10 };
-	struct pyro_profile p;
-	FILE *out = stdout;
-	int c, rc;
+	const char *format = "text", *output = NULL;
+	struct pyro_render_opts ro = { 10, 0.5, NULL, NULL };
+	int c;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:n:h", longopts, NULL)) != -1) {
@@ -47,11 +147,12 @@ int cmd_report(int argc, char **argv)
 			output = optarg;
 			break;
 		case 'n':
-			ro.top = (unsigned)atoi(optarg);
-			if (ro.top == 0 || ro.top > 100000) {
-				fprintf(stderr, "pyrometer: error: --top takes a number from 1 to 100000\n");
+			if (cli_parse_top(optarg, &ro.top) < 0)
 				return EXIT_USAGE;
-			}
+			break;
+		case 'P':
+			if (cli_parse_percent(optarg, &ro.min_percent) < 0)
+				return EXIT_USAGE;
 			break;
 		case 'h':
 			usage(stdout);
@@ -67,29 +168,9 @@ int cmd_report(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	if (strcmp(format, "text") && strcmp(format, "collapsed")) {
-		fprintf(stderr, "pyrometer: error: unknown format '%s' (text, collapsed)\n", format);
+	if (!pyro_render_find(format, NULL)) {
+		fprintf(stderr, "pyrometer: error: unknown format '%s' (%s)\n", format, pyro_render_names());
 		return EXIT_USAGE;
 	}
-	path = argv[optind];
-	if (pyro_profile_read(path, &p) < 0) {
-		pyro_err_print();
-		return 1;
-	}
-	if (p.warning[0])
-		fprintf(stderr, "pyrometer: warning: %s: %s\n", path, p.warning);
-	if (output && !(out = fopen(output, "w"))) {
-		fprintf(stderr, "pyrometer: error: cannot create %s\n", output);
-		pyro_profile_release(&p);
-		return 1;
-	}
-	rc = !strcmp(format, "text") ? pyro_render_text(&p, &ro, out) : pyro_render_collapsed(&p, out);
-	if (out != stdout && fclose(out) != 0 && rc == 0)
-		rc = pyro_err_set(5, "cannot write %s", output);
-	pyro_profile_release(&p);
-	if (rc < 0) {
-		pyro_err_print();
-		return 1;
-	}
-	return 0;
+	return cli_render_file(argv[optind], format, &ro, output);
 }

@@ -10,5 +10,14 @@
 
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+
+struct pyro_render_opts;
+/* Shared option parsing: print the error and return -1 when bad. */
+int cli_parse_top(const char *arg, unsigned *top);
+int cli_parse_percent(const char *arg, double *pct);
+/* Read path and write it in format to output (stdout when NULL). Returns
+ * an exit code: 0, 1 (error printed) or EXIT_USAGE. */
+int cli_render_file(const char *path, const char *format, const struct pyro_render_opts *ro, const char *output);
 
 #endif

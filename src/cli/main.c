@@ -14,7 +14,8 @@ struct command {
 
 static const struct command commands[] = {
 	{ "record", cmd_record, "sample a Python program (launch it, or attach by -p PID) into a .pyro file" },
-	{ "report", cmd_report, "print a .pyro profile as a summary or collapsed stacks" },
+	{ "report", cmd_report, "render a .pyro profile: text, tree, lines, html flame graph, speedscope, pstats, pprof, ..." },
+	{ "diff", cmd_diff, "compare two profiles: what got faster or slower, by function and line" },
 };
 
 static void usage(FILE *out)
@@ -31,7 +32,8 @@ static void usage(FILE *out)
 		"\nexamples:\n"
 		"  pyrometer record -- python3 app.py        launch and profile; summary at exit\n"
 		"  pyrometer record -p 4242 --duration 30    attach to a running process\n"
-		"  pyrometer report run.pyro --format collapsed | flamegraph.pl > flame.svg\n"
+		"  pyrometer report run.pyro --format html -o run.html\n"
+		"  pyrometer diff before.pyro after.pyro\n"
 		"\n'pyrometer <command> -h' shows a command's options.\n");
 }
 

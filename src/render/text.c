@@ -95,8 +95,9 @@ static void put_interpreters(const struct pyro_profile *p, const struct pyro_sum
 	fprintf(out, "%s\n", more ? ", ..." : "");
 }
 
-int pyro_render_text(const struct pyro_profile *p, const struct pyro_render_opts *o, FILE *out)
+int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
+	const struct pyro_profile *p = v->p;
 	const struct pyro_header *h = &p->header;
 	struct pyro_summary s;
 	char cwd[PATH_MAX], t1[32], t2[32];

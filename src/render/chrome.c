@@ -1,0 +1,13 @@
+/* chrome.c - placeholder while the chrome format is written. */
+#include "render/render.h"
+#include "util/err.h"
+
+#include <errno.h>
+
+int pyro_render_chrome(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
+{
+	(void)v;
+	(void)o;
+	(void)out;
+	return pyro_err_set(ENOSYS, "the chrome format is not written yet");
+}
