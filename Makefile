@@ -91,8 +91,8 @@ unit: $(UNIT_BIN)
 replay: $(REPLAY_BIN)
 	@set -e; for t in $(REPLAY_BIN); do n=$${t##*/replay_}; echo "== $$t fuzz/corpus/$$n"; $$t fuzz/corpus/$$n; done
 
-e2e: $(BUILD)/pyrometer
-	PYROMETER=$(abspath $(BUILD)/pyrometer) $(PYTEST) -q -rs tests/e2e
+e2e: $(BUILD)/pyrometer $(BUILD)/synth-profile
+	PYROMETER=$(abspath $(BUILD)/pyrometer) SYNTH_PROFILE=$(abspath $(BUILD)/synth-profile) $(PYTEST) -q -rs tests/e2e
 
 test: deps
 	@$(MAKE) --no-print-directory all unit replay

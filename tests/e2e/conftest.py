@@ -121,3 +121,38 @@ def pyrometer():
         pytest.fail("pyrometer binary %s not found or not executable; run `make` or set "
                     "PYROMETER" % path, pytrace=False)
     return path.resolve()
+
+
+@pytest.fixture(scope="session")
+def synth_profile():
+    """A function that writes a synthetic .pyro (build/synth-profile) and returns its path:
+    synth_profile(path, samples=.., stacks=.., threads=.., functions=.., seed=.., hostile=False)."""
+    tool = Path(os.environ.get("SYNTH_PROFILE") or REPO / "build" / "synth-profile")
+    if not os.access(str(tool), os.X_OK):
+        pytest.fail("synth-profile %s not found; run `make` or set SYNTH_PROFILE" % tool, pytrace=False)
+
+    def make(path, samples=2000, stacks=300, threads=3, functions=60, seed=1, hostile=False):
+        args = [str(tool), str(path), "--samples", str(samples), "--stacks", str(stacks),
+                "--threads", str(threads), "--functions", str(functions), "--seed", str(seed)]
+        if hostile:
+            args.append("--hostile")
+        subprocess.run(args, check=True, timeout=120)
+        return Path(path)
+    return make
+
+
+@pytest.fixture(scope="session")
+def real_profile(pyrometer, tmp_path_factory):
+    """One real recording of tests/targets/threads.py (several threads, nested calls), made
+    with the first interpreter found; for the format tests, which do not depend on the
+    version that was sampled."""
+    found = [i for i in INTERPRETERS if not i.missing]
+    if not found:
+        pytest.skip("no CPython found to record with")
+    out = tmp_path_factory.mktemp("real") / "threads.pyro"
+    proc = subprocess.run([str(pyrometer), "record", "-o", str(out), "--", str(found[-1]),
+                           str(REPO / "tests" / "targets" / "threads.py")],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          encoding="utf-8", errors="replace", timeout=120)
+    assert proc.returncode == 0 and out.is_file(), proc.stderr
+    return out
