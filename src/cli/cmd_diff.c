@@ -42,8 +42,7 @@ int cmd_diff(int argc, char **argv)
 	struct pyro_profile p[2];
 	struct pyro_view v[2];
 	int c, i, rc = 1, loaded = 0;
-	FILE *out = stdout;
-	char *tmp = NULL;
+	struct cli_output o;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:n:h", longopts, NULL)) != -1) {
@@ -98,31 +97,16 @@ int cmd_diff(int argc, char **argv)
 		}
 		loaded++;
 	}
-	if (output) {
-		size_t n = strlen(output) + 32;
-
-		tmp = malloc(n);
-		if (tmp)
-			snprintf(tmp, n, "%s.tmp-%d", output, (int)getpid());
-		if (!tmp || !(out = fopen(tmp, "w"))) {
-			fprintf(stderr, "pyrometer: error: cannot create %s\n", tmp ? tmp : output);
-			out = stdout;
-			goto out;
-		}
+	if (cli_output_open(&o, output) < 0) {
+		pyro_err_print();
+		goto out;
 	}
-	rc = fn(&v[0], &v[1], &ro, out);
-	if (out != stdout && fclose(out) != 0 && rc == 0)
-		rc = pyro_err_set(5, "cannot write %s", output);
-	if (rc == 0 && tmp && rename(tmp, output) != 0)
-		rc = pyro_err_set(5, "cannot rename %s to %s", tmp, output);
+	rc = cli_output_close(&o, fn(&v[0], &v[1], &ro, o.f));
 	if (rc < 0) {
 		pyro_err_print();
-		if (tmp)
-			remove(tmp);
 		rc = 1;
 	}
 out:
-	free(tmp);
 	for (i = 0; i < loaded; i++) {
 		pyro_view_release(&v[i]);
 		pyro_profile_release(&p[i]);

@@ -65,8 +65,7 @@ int cli_render_file(const char *path, const char *format, const struct pyro_rend
 	struct pyro_profile p;
 	struct pyro_view v;
 	pyro_render_fn fn;
-	FILE *out = stdout;
-	char *tmp = NULL;
+	struct cli_output o;
 	int rc, binary = 0;
 
 	fn = pyro_render_find(format, &binary);
@@ -86,38 +85,17 @@ int cli_render_file(const char *path, const char *format, const struct pyro_rend
 		rc = EXIT_USAGE;
 		goto out;
 	}
-	/* Written beside OUT and renamed at the end, so that a failure leaves
-	 * an existing OUT as it was. */
-	if (output) {
-		size_t n = strlen(output) + 32;
-
-		tmp = malloc(n);
-		if (tmp)
-			snprintf(tmp, n, "%s.tmp-%d", output, (int)getpid());
-		if (!tmp || !(out = fopen(tmp, "w"))) {
-			fprintf(stderr, "pyrometer: error: cannot create %s\n", tmp ? tmp : output);
-			out = stdout;
-			rc = 1;
-			goto out;
-		}
+	if (cli_output_open(&o, output) < 0) {
+		pyro_err_print();
+		rc = 1;
+		goto out;
 	}
-	rc = fn(&v, ro, out);
-	if (out != stdout) {
-		if (fclose(out) != 0 && rc == 0)
-			rc = pyro_err_set(5, "cannot write %s", output);
-	} else if (fflush(out) != 0 && rc == 0) {
-		rc = pyro_err_set(5, "cannot write to standard output");
-	}
-	if (rc == 0 && tmp && rename(tmp, output) != 0)
-		rc = pyro_err_set(5, "cannot rename %s to %s", tmp, output);
+	rc = cli_output_close(&o, fn(&v, ro, o.f));
 	if (rc < 0) {
 		pyro_err_print();
-		if (tmp)
-			remove(tmp);
 		rc = 1;
 	}
 out:
-	free(tmp);
 	pyro_view_release(&v);
 	pyro_profile_release(&p);
 	return rc;

@@ -12,7 +12,23 @@ int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 
+#include <stdio.h>
+
 struct pyro_render_opts;
+
+/* A command's output: stdout (path NULL), or a file created complete. */
+struct cli_output {
+	FILE *f;           /* owned unless stdout */
+	const char *path;  /* borrowed; NULL for stdout */
+	char *tmp;         /* owned: the name written until the end */
+};
+
+/* Open path for writing (NULL: standard output). Returns 0 or negative
+ * with the message set. */
+int cli_output_open(struct cli_output *o, const char *path);
+/* Finish: on rc == 0 flush/close and move the file into place; on failure
+ * remove what was written. Returns rc, or the write error. */
+int cli_output_close(struct cli_output *o, int rc);
 /* Shared option parsing: print the error and return -1 when bad. */
 int cli_parse_top(const char *arg, unsigned *top);
 int cli_parse_percent(const char *arg, double *pct);
