@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,9 @@ static void usage(FILE *out)
 		"print the top functions and lines when recording ends.\n\n"
 		"options:\n"
 		"  -o, --output FILE     where to write (default pyrometer-<pid>.pyro)\n"
+		"  -f, --format FMT      also write FILE in this format at the end (html, speedscope,\n"
+		"                        pstats, pprof, chrome, json, tree, lines, collapsed, text);\n"
+		"                        the .pyro is kept beside it (run.html -> run.pyro)\n"
 		"  -r, --rate HZ         samples per second (default 1000, at most %d)\n"
 		"  -d, --duration SECS   stop after this long (default: until the program exits)\n"
 		"  -m, --mode wall|cpu   wall: every thread all the time (default);\n"
@@ -36,6 +40,49 @@ static void usage(FILE *out)
 		"Launching, pyrometer exits with the program's exit code. Ctrl-C or SIGTERM\n"
 		"ends an attached recording; the program keeps running.\n",
 		SAMPLER_MAX_RATE);
+}
+
+/* Default file name endings, by format. */
+static const char *const extensions[][2] = {
+	{ "html", ".html" },   { "speedscope", ".speedscope.json" }, { "pstats", ".prof" },
+	{ "pprof", ".pb.gz" }, { "chrome", ".trace.json" },           { "json", ".json" },
+	{ "collapsed", ".txt" }, { "text", ".txt" }, { "tree", ".txt" }, { "lines", ".txt" },
+};
+
+/* The .pyro kept beside a rendered file: its name without the format's
+ * ending (or its last extension), plus ".pyro". */
+static void pyro_path_for(const char *out, const char *format, char *buf, size_t n)
+{
+	size_t len = strlen(out), i;
+	const char *dot, *slash;
+
+	for (i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++) {
+		size_t el = strlen(extensions[i][1]);
+
+		if (!strcmp(format, extensions[i][0]) && len > el && !strcmp(out + len - el, extensions[i][1])) {
+			snprintf(buf, n, "%.*s.pyro", (int)(len - el), out);
+			return;
+		}
+	}
+	dot = strrchr(out, '.');
+	slash = strrchr(out, '/');
+	if (dot && dot != out && (!slash || dot > slash + 1))
+		len = (size_t)(dot - out);
+	snprintf(buf, n, "%.*s.pyro", (int)len, out);
+}
+
+/* pyrometer-<pid>.pyro -> pyrometer-<pid>.html */
+static void rendered_path_for(const char *pyro, const char *format, char *buf, size_t n)
+{
+	const char *ext = ".out";
+	size_t len = strlen(pyro), i;
+
+	for (i = 0; i < sizeof(extensions) / sizeof(extensions[0]); i++)
+		if (!strcmp(format, extensions[i][0]))
+			ext = extensions[i][1];
+	if (len > 5 && !strcmp(pyro + len - 5, ".pyro"))
+		len -= 5;
+	snprintf(buf, n, "%.*s%s", (int)len, pyro, ext);
 }
 
 static int parse_number(const char *s, double lo, double hi, double *out)
@@ -55,6 +102,7 @@ int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' },
+		{ "format", required_argument, NULL, 'f' },
 		{ "rate", required_argument, NULL, 'r' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "mode", required_argument, NULL, 'm' },
@@ -65,7 +113,9 @@ int cmd_record(int argc, char **argv)
 	struct sampler_opts o;
 	struct sampler_result res;
 	struct pyro_profile prof;
-	struct pyro_render_opts ro = { 10 };
+	struct pyro_render_opts ro = { 10, 0.5, NULL, NULL };
+	const char *format = NULL, *rendered = NULL;
+	char pyro_path[PATH_MAX], rendered_buf[PATH_MAX];
 	struct stat st;
 	double v;
 	int c, rc, code;
@@ -73,10 +123,19 @@ int cmd_record(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.rate_hz = 1000;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:r:d:m:p:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:f:r:d:m:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "pyro"))
+				break;
+			if (!pyro_render_find(optarg, NULL)) {
+				fprintf(stderr, "pyrometer: error: unknown format '%s' (%s)\n", optarg, pyro_render_names());
+				return EXIT_USAGE;
+			}
+			format = optarg;
 			break;
 		case 'r':
 			if (parse_number(optarg, 1, SAMPLER_MAX_RATE, &v) < 0) {
@@ -125,6 +184,18 @@ int cmd_record(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (format && o.output) {
+		size_t len = strlen(o.output);
+
+		if (len > 5 && !strcmp(o.output + len - 5, ".pyro")) {
+			rendered_path_for(o.output, format, rendered_buf, sizeof(rendered_buf));
+		} else {
+			snprintf(rendered_buf, sizeof(rendered_buf), "%s", o.output);
+			pyro_path_for(o.output, format, pyro_path, sizeof(pyro_path));
+			o.output = pyro_path;
+		}
+		rendered = rendered_buf;
+	}
 	o.argv = o.pid ? NULL : argv + optind;
 	o.status_line = isatty(STDERR_FILENO);
 
@@ -151,9 +222,23 @@ int cmd_record(int argc, char **argv)
 		pyro_view_release(&view);
 	}
 	pyro_profile_release(&prof);
+	if (format && !rendered) {
+		rendered_path_for(res.output, format, rendered_buf, sizeof(rendered_buf));
+		rendered = rendered_buf;
+	}
 	if (stat(res.output, &st) == 0)
-		fprintf(stderr, "\nProfile written to %s (%.1f KiB). Next: pyrometer report %s --format collapsed\n",
-			res.output, (double)st.st_size / 1024.0, res.output);
+		fprintf(stderr, "\nProfile written to %s (%.1f KiB).", res.output, (double)st.st_size / 1024.0);
+	if (rendered) {
+		int rrc = cli_render_file(res.output, format, &ro, rendered);
+
+		if (rrc == 0)
+			fprintf(stderr, " %s written to %s.\n", format, rendered);
+		else if (rc == 0)
+			rc = -1;
+	} else {
+		fprintf(stderr, " Next: pyrometer report %s --format html -o %.*s.html\n", res.output,
+			(int)(strlen(res.output) > 5 ? strlen(res.output) - 5 : strlen(res.output)), res.output);
+	}
 wait_child:
 	if (!o.pid && res.pid > 0 && code < 0) {
 		int status;

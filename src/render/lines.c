@@ -1,13 +1,246 @@
-/* lines.c - placeholder while the lines format is written. */
+/*
+ * lines.c - the hottest functions' source, line by line, like
+ * line_profiler's listing but from samples:
+ *
+ *   score  examples/demo.py:22  self 61.2% (1.234s), total 61.5% (1.240s)
+ *       total      self  line
+ *                          22  def score(record, blocklist):
+ *       12.1%     12.1%    24      for i in range(200):
+ *       48.3%     48.3%    25          if i in blocklist:
+ *
+ * Functions are ranked by self time (time in the function's own lines and
+ * the C code they call; total time would put <module> and main first).
+ * Per line, self is time that line was executing with no Python callee,
+ * total includes the Python functions it called (counted once per sample).
+ * The listing runs from the function's first line to its last line with
+ * samples, then on while the body's indentation continues; long runs of
+ * lines without samples are folded. When the file cannot be read (another
+ * machine's path, <string>), the lines with samples are listed alone.
+ */
 #include "render/render.h"
+#include "render/textutil.h"
 #include "util/err.h"
+#include "util/hash.h"
 
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LINES_FOLD 4       /* a run of more unsampled lines than this is folded */
+#define LINES_TAIL_MAX 40  /* body lines shown after the last sampled one */
+
+struct line_stat {
+	uint32_t fn;
+	int32_t line;
+	uint64_t self_ns, total_ns, mark;
+};
+
+struct fn_rank {
+	uint32_t fn;
+	uint64_t self_ns, total_ns, mark;
+};
+
+static int by_line(const void *a, const void *b)
+{
+	const struct line_stat *x = *(struct line_stat *const *)a, *y = *(struct line_stat *const *)b;
+
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int by_self(const void *a, const void *b)
+{
+	const struct fn_rank *x = a, *y = b;
+
+	if (x->self_ns != y->self_ns)
+		return x->self_ns < y->self_ns ? 1 : -1;
+	if (x->total_ns != y->total_ns)
+		return x->total_ns < y->total_ns ? 1 : -1;
+	return x->fn < y->fn ? -1 : x->fn > y->fn;
+}
+
+static int indent_of(const char *s)
+{
+	int n = 0;
+
+	for (; *s == ' ' || *s == '\t'; s++)
+		n += *s == '\t' ? 8 - n % 8 : 1;
+	return *s && *s != '#' ? n : -1; /* -1: blank or comment */
+}
+
+static void put_row(FILE *out, const struct line_stat *l, uint64_t whole, int32_t lineno, const char *text)
+{
+	char buf[1024];
+
+	if (l && (l->total_ns || l->self_ns))
+		fprintf(out, "  %7.1f%%  %7.1f%%  %5d  ", pyro_pct(l->total_ns, whole), pyro_pct(l->self_ns, whole), lineno);
+	else
+		fprintf(out, "  %8s  %8s  %5d  ", "", "", lineno);
+	fprintf(out, "%s\n", text ? pyro_safe(text, buf, sizeof(buf)) : "");
+}
+
+/* One function's listing; ls holds its sampled lines sorted by line. */
+static void put_function(FILE *out, const struct pyro_view *v, const struct fn_rank *r, struct line_stat **ls,
+			 size_t n, uint64_t whole)
+{
+	const struct pyro_view_fn *fn = &v->fns[r->fn];
+	const char *path = pyro_profile_str(v->p, fn->file);
+	struct pyro_source src;
+	char t1[32], t2[32], nb[512], fb[512];
+	int32_t first, last, lineno, body_indent;
+	size_t k = 0;
+
+	pyro_fmt_time(t1, sizeof(t1), r->self_ns);
+	pyro_fmt_time(t2, sizeof(t2), r->total_ns);
+	fprintf(out, "\n%s  %s:%d  self %.1f%% (%s), total %.1f%% (%s)\n",
+		pyro_safe(pyro_profile_str(v->p, fn->name), nb, sizeof(nb)),
+		pyro_show_path(pyro_safe(path, fb, sizeof(fb))), fn->first_line, pyro_pct(r->self_ns, whole), t1,
+		pyro_pct(r->total_ns, whole), t2);
+	fprintf(out, "  %8s  %8s  %5s\n", "total", "self", "line");
+	if (pyro_source_load(&src, path) < 0) {
+		fprintf(out, "  (source not available: %s)\n", strerror(src.err));
+		for (k = 0; k < n; k++)
+			put_row(out, ls[k], whole, ls[k]->line, NULL);
+		return;
+	}
+	first = fn->first_line > 0 ? fn->first_line : 1;
+	if (n && ls[0]->line > 0 && ls[0]->line < first)
+		first = ls[0]->line;
+	last = n ? ls[n - 1]->line : first;
+	if (last < first)
+		last = first;
+	/* The body goes on while lines are indented deeper than the def line. */
+	body_indent = first <= (int32_t)src.nlines ? indent_of(src.line[first - 1]) : -1;
+	if (body_indent >= 0 && fn->first_line > 1) {
+		int32_t tail = 0;
+
+		while (last < (int32_t)src.nlines && tail < LINES_TAIL_MAX) {
+			int ind = indent_of(src.line[last]);
+
+			if (ind >= 0 && ind <= body_indent)
+				break;
+			last++;
+			tail++;
+		}
+		while (last > first && indent_of(src.line[last - 1]) < 0)
+			last--; /* no trailing blank lines */
+	}
+	for (lineno = first; lineno <= last; lineno++) {
+		const struct line_stat *l = NULL;
+		int32_t next;
+
+		while (k < n && ls[k]->line < lineno)
+			k++;
+		if (k < n && ls[k]->line == lineno)
+			l = ls[k];
+		if (lineno > (int32_t)src.nlines) {
+			if (l)
+				put_row(out, l, whole, lineno, "(past the end of the file: it changed since the recording?)");
+			continue;
+		}
+		/* Fold a long run without samples, keeping a line of context at each end. */
+		next = k < n ? ls[k]->line : last + 1;
+		if (!l && next - lineno > LINES_FOLD + 1 && lineno > first) {
+			int32_t skip = next - lineno - 1;
+
+			if (next > last)
+				skip = last - lineno;
+			if (skip > LINES_FOLD) {
+				put_row(out, NULL, whole, lineno, src.line[lineno - 1]);
+				fprintf(out, "  %8s  %8s  %5s  ... %d lines\n", "", "", "", skip - 1);
+				lineno += skip - 1;
+				continue;
+			}
+		}
+		put_row(out, l, whole, lineno, src.line[lineno - 1]);
+	}
+	pyro_source_release(&src);
+}
 
 int pyro_render_lines(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
-	(void)v;
-	(void)o;
-	(void)out;
-	return pyro_err_set(ENOSYS, "the lines format is not written yet");
+	const struct pyro_profile *p = v->p;
+	struct pyro_hash ix;
+	struct line_stat *lines = NULL, **sorted = NULL;
+	struct fn_rank *fns = NULL;
+	uint32_t *line_of = NULL, *frames = NULL;
+	size_t nlines = 0, i, top = o && o->top ? o->top : 10;
+	int rc = 0;
+
+	pyro_hash_init(&ix);
+	lines = calloc(p->nframes + 1, sizeof(*lines));
+	sorted = calloc(p->nframes + 1, sizeof(*sorted));
+	fns = calloc(v->nfns + 1, sizeof(*fns));
+	line_of = calloc(p->nframes + 1, sizeof(*line_of));
+	frames = calloc(v->max_depth + 1, sizeof(*frames));
+	if (!lines || !sorted || !fns || !line_of || !frames)
+		goto oom;
+	for (i = 0; i < v->nfns; i++)
+		fns[i].fn = (uint32_t)i;
+	for (i = 0; i < p->nframes; i++) {
+		uint32_t fn = v->fn_of[i];
+		uint64_t key = pyro_hash_mix(((uint64_t)fn << 32 | (uint32_t)p->frames[i].line) + 1) | 1, idx;
+
+		for (;; key += 2) {
+			if (!pyro_hash_get(&ix, key, &idx)) {
+				idx = nlines++;
+				lines[idx].fn = fn;
+				lines[idx].line = p->frames[i].line;
+				if (pyro_hash_put(&ix, key, idx) < 0)
+					goto oom;
+				break;
+			}
+			if (lines[idx].fn == fn && lines[idx].line == p->frames[i].line)
+				break;
+		}
+		line_of[i] = (uint32_t)idx;
+	}
+	/* mark = leaf index + 1: count a function or line once per stack. */
+	for (i = 0; i < v->nleaves; i++) {
+		const struct pyro_view_leaf *l = &v->leaves[i];
+		uint32_t d = pyro_view_frames(v, l->stack, frames), k;
+
+		fns[v->fn_of[frames[d - 1]]].self_ns += l->weight_ns;
+		lines[line_of[frames[d - 1]]].self_ns += l->weight_ns;
+		for (k = 0; k < d; k++) {
+			struct line_stat *ls = &lines[line_of[frames[k]]];
+			struct fn_rank *fr = &fns[v->fn_of[frames[k]]];
+
+			if (ls->mark != i + 1) {
+				ls->mark = i + 1;
+				ls->total_ns += l->weight_ns;
+			}
+			if (fr->mark != i + 1) {
+				fr->mark = i + 1;
+				fr->total_ns += l->weight_ns;
+			}
+		}
+	}
+	qsort(fns, v->nfns, sizeof(*fns), by_self);
+	fprintf(out, "Hottest functions by self time, line by line (%s time; %% of all samples: %s)\n",
+		p->header.mode == PYRO_MODE_CPU ? "cpu" : "wall",
+		"total includes the Python calls a line made, self does not");
+	if (!v->nfns || !fns[0].self_ns)
+		fprintf(out, "\n(no samples with Python frames)\n");
+	for (i = 0; i < v->nfns && i < top && fns[i].self_ns; i++) {
+		size_t n = 0, k;
+
+		for (k = 0; k < nlines; k++)
+			if (lines[k].fn == fns[i].fn && (lines[k].total_ns || lines[k].self_ns))
+				sorted[n++] = &lines[k];
+		qsort(sorted, n, sizeof(*sorted), by_line);
+		put_function(out, v, &fns[i], sorted, n, v->total_ns);
+	}
+	if (ferror(out))
+		rc = pyro_err_set(EIO, "cannot write the line listing");
+	goto out;
+oom:
+	rc = pyro_err_set(ENOMEM, "out of memory listing lines");
+out:
+	pyro_hash_release(&ix);
+	free(lines);
+	free(sorted);
+	free(fns);
+	free(line_of);
+	free(frames);
+	return rc;
 }

@@ -3,33 +3,13 @@
  */
 #include "analysis/summary.h"
 #include "render/render.h"
+#include "render/textutil.h"
 #include "util/err.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <unistd.h>
-
-static void fmt_time(char *buf, size_t n, uint64_t ns)
-{
-	if (ns >= 1000000000ull)
-		snprintf(buf, n, "%.3fs", (double)ns / 1e9);
-	else
-		snprintf(buf, n, "%.1fms", (double)ns / 1e6);
-}
-
-static double pct(uint64_t part, uint64_t whole)
-{
-	return whole ? 100.0 * (double)part / (double)whole : 0.0;
-}
-
-/* Paths under the working directory are shown relative to it. */
-static const char *show_path(const char *path, const char *cwd, size_t cwd_len)
-{
-	if (cwd_len && strncmp(path, cwd, cwd_len) == 0 && path[cwd_len] == '/')
-		return path + cwd_len + 1;
-	return path;
-}
 
 /* The text of line `lineno` of `path`, stripped and cut to fit, or "" when
  * the file cannot be read (frozen modules, another machine's paths). Only
@@ -100,8 +80,8 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 	const struct pyro_profile *p = v->p;
 	const struct pyro_header *h = &p->header;
 	struct pyro_summary s;
-	char cwd[PATH_MAX], t1[32], t2[32];
-	size_t cwd_len = 0, i, top = o && o->top ? o->top : 10;
+	char t1[32], t2[32], nb[512], fb[512];
+	size_t i, top = o && o->top ? o->top : 10;
 	uint64_t ticks, duration, thread_samples;
 	double rate;
 	int rc;
@@ -109,8 +89,6 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 	rc = pyro_summary_compute(p, &s);
 	if (rc < 0)
 		return pyro_err_set(ENOMEM, "out of memory summarizing the profile");
-	if (getcwd(cwd, sizeof(cwd)))
-		cwd_len = strlen(cwd);
 
 	if (p->end.present) {
 		ticks = p->end.ticks;
@@ -125,7 +103,7 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 	thread_samples = s.samples + p->end.errors;
 	rate = duration ? (double)ticks * 1e9 / (double)duration : 0.0;
 
-	fmt_time(t1, sizeof(t1), duration);
+	pyro_fmt_time(t1, sizeof(t1), duration);
 	fprintf(out, "pyrometer: pid %llu, Python %s, %s mode, %s\n", (unsigned long long)h->pid, h->python_version,
 		h->mode == PYRO_MODE_CPU ? "cpu" : "wall", t1);
 	if (h->argc) {
@@ -137,7 +115,7 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 	fprintf(out, "  samples %llu at %.1f Hz (target %u Hz), %zu thread%s, errors %llu (%.2f%%)\n",
 		(unsigned long long)ticks, rate, h->rate_hz, s.threads_with_samples,
 		s.threads_with_samples == 1 ? "" : "s", (unsigned long long)p->end.errors,
-		pct(p->end.errors, thread_samples));
+		pyro_pct(p->end.errors, thread_samples));
 	put_interpreters(p, &s, out);
 	if (p->end.present && p->end.exit_status)
 		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));
@@ -152,11 +130,11 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 	for (i = 0; i < s.nfns && i < top && s.fns[i].self_ns; i++) {
 		const struct pyro_fn_stat *f = &s.fns[i];
 
-		fmt_time(t1, sizeof(t1), f->self_ns);
-		fmt_time(t2, sizeof(t2), f->total_ns);
-		fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pct(f->self_ns, s.total_ns), t1,
-			pct(f->total_ns, s.total_ns), t2, pyro_profile_str(p, f->name),
-			show_path(pyro_profile_str(p, f->file), cwd, cwd_len), f->first_line);
+		pyro_fmt_time(t1, sizeof(t1), f->self_ns);
+		pyro_fmt_time(t2, sizeof(t2), f->total_ns);
+		fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pyro_pct(f->self_ns, s.total_ns), t1,
+			pyro_pct(f->total_ns, s.total_ns), t2, pyro_safe(pyro_profile_str(p, f->name), nb, sizeof(nb)),
+			pyro_show_path(pyro_safe(pyro_profile_str(p, f->file), fb, sizeof(fb))), f->first_line);
 	}
 
 	pyro_summary_sort_total(&s);
@@ -165,11 +143,11 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 	for (i = 0; i < s.nfns && i < top; i++) {
 		const struct pyro_fn_stat *f = &s.fns[i];
 
-		fmt_time(t1, sizeof(t1), f->total_ns);
-		fmt_time(t2, sizeof(t2), f->self_ns);
-		fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pct(f->total_ns, s.total_ns), t1,
-			pct(f->self_ns, s.total_ns), t2, pyro_profile_str(p, f->name),
-			show_path(pyro_profile_str(p, f->file), cwd, cwd_len), f->first_line);
+		pyro_fmt_time(t1, sizeof(t1), f->total_ns);
+		pyro_fmt_time(t2, sizeof(t2), f->self_ns);
+		fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pyro_pct(f->total_ns, s.total_ns), t1,
+			pyro_pct(f->self_ns, s.total_ns), t2, pyro_safe(pyro_profile_str(p, f->name), nb, sizeof(nb)),
+			pyro_show_path(pyro_safe(pyro_profile_str(p, f->file), fb, sizeof(fb))), f->first_line);
 	}
 
 	pyro_summary_sort_lines(&s);
@@ -180,10 +158,10 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 
 		char src[80];
 
-		fmt_time(t1, sizeof(t1), l->self_ns);
+		pyro_fmt_time(t1, sizeof(t1), l->self_ns);
 		source_line(pyro_profile_str(p, l->file), l->line, src, sizeof(src));
-		fprintf(out, "  %6.1f%% %10s  %s:%d  %s%s%s\n", pct(l->self_ns, s.total_ns), t1,
-			show_path(pyro_profile_str(p, l->file), cwd, cwd_len), l->line, pyro_profile_str(p, l->name),
+		fprintf(out, "  %6.1f%% %10s  %s:%d  %s%s%s\n", pyro_pct(l->self_ns, s.total_ns), t1,
+			pyro_show_path(pyro_safe(pyro_profile_str(p, l->file), fb, sizeof(fb))), l->line, pyro_safe(pyro_profile_str(p, l->name), nb, sizeof(nb)),
 			src[0] ? "    | " : "", src);
 	}
 out:
