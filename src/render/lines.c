@@ -17,10 +17,10 @@
  * lines without samples are folded. When the file cannot be read (another
  * machine's path, <string>), the lines with samples are listed alone.
  */
+#include "analysis/stats.h"
 #include "render/render.h"
 #include "render/textutil.h"
 #include "util/err.h"
-#include "util/hash.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -29,20 +29,14 @@
 #define LINES_FOLD 4       /* a run of more unsampled lines than this is folded */
 #define LINES_TAIL_MAX 40  /* body lines shown after the last sampled one */
 
-struct line_stat {
-	uint32_t fn;
-	int32_t line;
-	uint64_t self_ns, total_ns, mark;
-};
-
 struct fn_rank {
 	uint32_t fn;
-	uint64_t self_ns, total_ns, mark;
+	uint64_t self_ns, total_ns;
 };
 
 static int by_line(const void *a, const void *b)
 {
-	const struct line_stat *x = *(struct line_stat *const *)a, *y = *(struct line_stat *const *)b;
+	const struct pyro_line_totals *x = *(struct pyro_line_totals *const *)a, *y = *(struct pyro_line_totals *const *)b;
 
 	return x->line < y->line ? -1 : x->line > y->line;
 }
@@ -67,7 +61,7 @@ static int indent_of(const char *s)
 	return *s && *s != '#' ? n : -1; /* -1: blank or comment */
 }
 
-static void put_row(FILE *out, const struct line_stat *l, uint64_t whole, int32_t lineno, const char *text)
+static void put_row(FILE *out, const struct pyro_totals *l, uint64_t whole, int32_t lineno, const char *text)
 {
 	char buf[1024];
 
@@ -79,7 +73,7 @@ static void put_row(FILE *out, const struct line_stat *l, uint64_t whole, int32_
 }
 
 /* One function's listing; ls holds its sampled lines sorted by line. */
-static void put_function(FILE *out, const struct pyro_view *v, const struct fn_rank *r, struct line_stat **ls,
+static void put_function(FILE *out, const struct pyro_view *v, const struct fn_rank *r, struct pyro_line_totals **ls,
 			 size_t n, uint64_t whole)
 {
 	const struct pyro_view_fn *fn = &v->fns[r->fn];
@@ -99,7 +93,7 @@ static void put_function(FILE *out, const struct pyro_view *v, const struct fn_r
 	if (pyro_source_load(&src, path) < 0) {
 		fprintf(out, "  (source not available: %s)\n", strerror(src.err));
 		for (k = 0; k < n; k++)
-			put_row(out, ls[k], whole, ls[k]->line, NULL);
+			put_row(out, &ls[k]->t, whole, ls[k]->line, NULL);
 		return;
 	}
 	first = fn->first_line > 0 ? fn->first_line : 1;
@@ -125,13 +119,13 @@ static void put_function(FILE *out, const struct pyro_view *v, const struct fn_r
 			last--; /* no trailing blank lines */
 	}
 	for (lineno = first; lineno <= last; lineno++) {
-		const struct line_stat *l = NULL;
+		const struct pyro_totals *l = NULL;
 		int32_t next;
 
 		while (k < n && ls[k]->line < lineno)
 			k++;
 		if (k < n && ls[k]->line == lineno)
-			l = ls[k];
+			l = &ls[k]->t;
 		if (lineno > (int32_t)src.nlines) {
 			if (l)
 				put_row(out, l, whole, lineno, "(past the end of the file: it changed since the recording?)");
@@ -159,62 +153,22 @@ static void put_function(FILE *out, const struct pyro_view *v, const struct fn_r
 int pyro_render_lines(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
 	const struct pyro_profile *p = v->p;
-	struct pyro_hash ix;
-	struct line_stat *lines = NULL, **sorted = NULL;
+	struct pyro_stats st;
+	struct pyro_line_totals **sorted = NULL;
 	struct fn_rank *fns = NULL;
-	uint32_t *line_of = NULL, *frames = NULL;
-	size_t nlines = 0, i, top = o && o->top ? o->top : 10;
+	size_t i, top = o && o->top ? o->top : 10;
 	int rc = 0;
 
-	pyro_hash_init(&ix);
-	lines = calloc(p->nframes + 1, sizeof(*lines));
-	sorted = calloc(p->nframes + 1, sizeof(*sorted));
+	if (pyro_stats_compute(&st, v) < 0)
+		return pyro_err_set(ENOMEM, "out of memory listing lines");
+	sorted = calloc(st.nlines + 1, sizeof(*sorted));
 	fns = calloc(v->nfns + 1, sizeof(*fns));
-	line_of = calloc(p->nframes + 1, sizeof(*line_of));
-	frames = calloc(v->max_depth + 1, sizeof(*frames));
-	if (!lines || !sorted || !fns || !line_of || !frames)
-		goto oom;
+	if (!sorted || !fns) {
+		rc = pyro_err_set(ENOMEM, "out of memory listing lines");
+		goto out;
+	}
 	for (i = 0; i < v->nfns; i++)
-		fns[i].fn = (uint32_t)i;
-	for (i = 0; i < p->nframes; i++) {
-		uint32_t fn = v->fn_of[i];
-		uint64_t key = pyro_hash_mix(((uint64_t)fn << 32 | (uint32_t)p->frames[i].line) + 1) | 1, idx;
-
-		for (;; key += 2) {
-			if (!pyro_hash_get(&ix, key, &idx)) {
-				idx = nlines++;
-				lines[idx].fn = fn;
-				lines[idx].line = p->frames[i].line;
-				if (pyro_hash_put(&ix, key, idx) < 0)
-					goto oom;
-				break;
-			}
-			if (lines[idx].fn == fn && lines[idx].line == p->frames[i].line)
-				break;
-		}
-		line_of[i] = (uint32_t)idx;
-	}
-	/* mark = leaf index + 1: count a function or line once per stack. */
-	for (i = 0; i < v->nleaves; i++) {
-		const struct pyro_view_leaf *l = &v->leaves[i];
-		uint32_t d = pyro_view_frames(v, l->stack, frames), k;
-
-		fns[v->fn_of[frames[d - 1]]].self_ns += l->weight_ns;
-		lines[line_of[frames[d - 1]]].self_ns += l->weight_ns;
-		for (k = 0; k < d; k++) {
-			struct line_stat *ls = &lines[line_of[frames[k]]];
-			struct fn_rank *fr = &fns[v->fn_of[frames[k]]];
-
-			if (ls->mark != i + 1) {
-				ls->mark = i + 1;
-				ls->total_ns += l->weight_ns;
-			}
-			if (fr->mark != i + 1) {
-				fr->mark = i + 1;
-				fr->total_ns += l->weight_ns;
-			}
-		}
-	}
+		fns[i] = (struct fn_rank){ (uint32_t)i, st.fn[i].self_ns, st.fn[i].total_ns };
 	qsort(fns, v->nfns, sizeof(*fns), by_self);
 	fprintf(out, "Hottest functions by self time, line by line (%s time; %% of all samples: %s)\n",
 		p->header.mode == PYRO_MODE_CPU ? "cpu" : "wall",
@@ -224,23 +178,17 @@ int pyro_render_lines(const struct pyro_view *v, const struct pyro_render_opts *
 	for (i = 0; i < v->nfns && i < top && fns[i].self_ns; i++) {
 		size_t n = 0, k;
 
-		for (k = 0; k < nlines; k++)
-			if (lines[k].fn == fns[i].fn && (lines[k].total_ns || lines[k].self_ns))
-				sorted[n++] = &lines[k];
+		for (k = 0; k < st.nlines; k++)
+			if (st.lines[k].fn == fns[i].fn && st.lines[k].t.total_ns)
+				sorted[n++] = &st.lines[k];
 		qsort(sorted, n, sizeof(*sorted), by_line);
 		put_function(out, v, &fns[i], sorted, n, v->total_ns);
 	}
 	if (ferror(out))
 		rc = pyro_err_set(EIO, "cannot write the line listing");
-	goto out;
-oom:
-	rc = pyro_err_set(ENOMEM, "out of memory listing lines");
 out:
-	pyro_hash_release(&ix);
-	free(lines);
+	pyro_stats_release(&st);
 	free(sorted);
 	free(fns);
-	free(line_of);
-	free(frames);
 	return rc;
 }

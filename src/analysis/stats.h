@@ -1,0 +1,35 @@
+/*
+ * stats.h - self and total time per function and per line of a function.
+ *
+ * Self: samples whose innermost frame is the function (or line). Total:
+ * samples with the function (or line) anywhere on the stack, counted once
+ * per sample however deep the recursion.
+ */
+#ifndef PYRO_ANALYSIS_STATS_H
+#define PYRO_ANALYSIS_STATS_H
+
+#include "analysis/view.h"
+
+struct pyro_totals {
+	uint64_t self_ns, total_ns;
+	uint64_t self_samples, total_samples;
+};
+
+struct pyro_line_totals {
+	uint32_t fn;                /* index in view fns */
+	int32_t line;
+	struct pyro_totals t;
+};
+
+struct pyro_stats {
+	struct pyro_totals *fn;          /* owned; per view function */
+	struct pyro_line_totals *lines;  /* owned; one per (function, line) */
+	size_t nlines;
+	uint32_t *line_of;               /* owned; per frame: index in lines */
+};
+
+/* Returns 0, or -ENOMEM with s empty. */
+int pyro_stats_compute(struct pyro_stats *s, const struct pyro_view *v);
+void pyro_stats_release(struct pyro_stats *s);
+
+#endif
