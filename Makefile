@@ -83,7 +83,11 @@ demo:
 	@tools/deps.sh build
 	@$(MAKE) --no-print-directory $(BUILD)/pyrometer
 	@echo
-	$(BUILD)/pyrometer record -o $(BUILD)/demo.pyro -- python3 examples/demo.py
+	$(BUILD)/pyrometer record --format html -o $(BUILD)/demo.html -- python3 examples/demo.py
+	@echo
+	$(BUILD)/pyrometer report $(BUILD)/demo.pyro --format lines --top 1
+	@echo
+	@echo "Open $(BUILD)/demo.html in a browser for the flame graph; more formats: $(BUILD)/pyrometer report -h"
 
 unit: $(UNIT_BIN)
 	@set -e; for t in $(UNIT_BIN); do echo "== $$t"; $$t; done
