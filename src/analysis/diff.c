@@ -129,7 +129,8 @@ static void finish(struct pyro_diff_row *rows, size_t n, const struct pyro_diff 
 		r->after_share = d->after_ns ? (double)r->after.self_ns / (double)d->after_ns : 0;
 		r->share_of_change = basis != 0 ? (double)r->change_ns / basis : 0;
 	}
-	qsort(rows, n, sizeof(*rows), by_impact);
+	if (n)
+		qsort(rows, n, sizeof(*rows), by_impact);
 }
 
 int pyro_diff_compute(struct pyro_diff *d, const struct pyro_view *before, const struct pyro_view *after)

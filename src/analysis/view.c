@@ -108,7 +108,8 @@ int pyro_view_init(struct pyro_view *v, const struct pyro_profile *p)
 		v->leaves[idx].weight_ns += s->weight_ns;
 		v->leaves[idx].samples++;
 	}
-	qsort(v->leaves, v->nleaves, sizeof(*v->leaves), by_thread_stack);
+	if (v->nleaves)
+		qsort(v->leaves, v->nleaves, sizeof(*v->leaves), by_thread_stack);
 	goto out;
 oom:
 	rc = -ENOMEM;
