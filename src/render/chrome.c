@@ -1,13 +1,462 @@
-/* chrome.c - placeholder while the chrome format is written. */
+/*
+ * chrome.c - the profile as Trace Event Format JSON, for Perfetto
+ * (ui.perfetto.dev) and chrome://tracing: one track per thread, on which
+ * the samples are merged back into slices that look like function calls.
+ *
+ * Walking a thread's samples in time order, sample k stands for the
+ * interval [time - weight, time] (clamped so that it starts no earlier
+ * than the previous sample ended). A function that stays at the same depth
+ * under the same callers across consecutive samples is one slice, from the
+ * start of the first of those samples to the end of the last. Slices close
+ * when the stack changes under them, when a sample has no Python frames,
+ * and at a gap: a sample that starts more than two sampling intervals
+ * after the previous one ended. Shorter gaps (a missed round; in cpu mode,
+ * the time off the CPU between rounds) are bridged. A slice is a function
+ * (name, file, first line), like a frame in the speedscope output; args
+ * carry the file and the function's first line.
+ *
+ * Slices are complete events ("ph":"X") written parents first, in start
+ * order per thread, so that readers which sort by timestamp alone still
+ * nest a parent and a child that start together correctly. That takes two
+ * walks of each thread: the first records when each slice ends, the
+ * second writes them (memory: 8 bytes per slice of the largest thread).
+ * Each event starts with ph, ts, dur, pid and tid, before any string, for
+ * readers that scan for those keys.
+ *
+ * "displayTimeUnit" is deliberately not written: some Perfetto versions
+ * take it as the unit of "ts", and "ms" would stretch every slice a
+ * thousandfold. Viewers display milliseconds by default anyway.
+ */
 #include "render/render.h"
+#include "util/buf.h"
 #include "util/err.h"
+#include "util/json.h"
 
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef PYROMETER_VERSION
+#define PYROMETER_VERSION "unknown"
+#endif
+
+#define OUTBUF_SIZE (1u << 16)
+/* Sampling interval assumed when the header has no rate. */
+#define DEFAULT_INTERVAL_NS 10000000ull
+/* Thread ids made up for threads whose own would be ambiguous start here
+ * (above Linux's largest pid, 2^22). */
+#define SYNTHETIC_TID 0x40000000ull
+
+struct outbuf {
+	FILE *out;      /* borrowed */
+	char *b;        /* owned, OUTBUF_SIZE bytes */
+	size_t n;
+};
+
+static void ob_flush(struct outbuf *o)
+{
+	if (o->n)
+		fwrite_unlocked(o->b, 1, o->n, o->out);
+	o->n = 0;
+}
+
+static void ob_put(struct outbuf *o, const char *s, size_t n)
+{
+	if (o->n + n > OUTBUF_SIZE) {
+		ob_flush(o);
+		if (n > OUTBUF_SIZE) {
+			fwrite_unlocked(s, 1, n, o->out);
+			return;
+		}
+	}
+	memcpy(o->b + o->n, s, n);
+	o->n += n;
+}
+
+/* A string literal, its length counted by the compiler. */
+#define OB_LIT(o, lit) ob_put((o), (lit), sizeof(lit) - 1)
+
+static void ob_u64(struct outbuf *o, uint64_t v)
+{
+	char tmp[24];
+	int i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	ob_put(o, tmp + i, sizeof(tmp) - (size_t)i);
+}
+
+/* Nanoseconds as microseconds with up to three decimals: exact, so that
+ * nesting survives the trip through a JSON reader's doubles as well as
+ * doubles allow. */
+static void ob_us(struct outbuf *o, uint64_t ns)
+{
+	char frac[4];
+	unsigned r = (unsigned)(ns % 1000);
+	size_t len = 3;
+
+	ob_u64(o, ns / 1000);
+	if (!r)
+		return;
+	frac[0] = '.';
+	frac[1] = (char)('0' + r / 100);
+	frac[2] = (char)('0' + r / 10 % 10);
+	frac[3] = (char)('0' + r % 10);
+	while (frac[len] == '0')
+		len--;
+	ob_put(o, frac, len + 1);
+}
+
+struct chrome {
+	const struct pyro_view *v;     /* borrowed */
+	const struct pyro_profile *p;  /* borrowed */
+	struct outbuf ob;
+	char *fn_json;                 /* owned; per function: ,"name":..,"cat":..,"args":{..}} */
+	size_t *fn_off;                /* owned; nfns + 1 offsets into fn_json */
+	uint32_t *order;               /* owned; sample indexes grouped by thread */
+	size_t *first;                 /* owned; nthreads + 1 */
+	uint64_t *tid;                 /* owned; per thread: the tid written */
+	uint32_t *fns;                 /* owned; max_depth: the sample's functions */
+	uint32_t *open_fn;             /* owned; max_depth: the open slices */
+	size_t *open_slot;
+	uint64_t *ends;                /* owned; per slice of a thread, by opening order */
+	size_t cap_ends;
+	uint64_t gap_ns;               /* a longer gap closes every slice */
+	uint64_t pid;
+};
+
+static int group_by_thread(struct chrome *c)
+{
+	const struct pyro_profile *p = c->p;
+	size_t i, *next;
+
+	c->first = calloc(p->nthreads + 1, sizeof(*c->first));
+	c->order = malloc((p->nsamples + 1) * sizeof(*c->order));
+	next = malloc((p->nthreads + 1) * sizeof(*next));
+	if (!c->first || !c->order || !next) {
+		free(next);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->nsamples; i++)
+		c->first[p->samples[i].thread + 1]++;
+	for (i = 0; i < p->nthreads; i++)
+		c->first[i + 1] += c->first[i];
+	memcpy(next, c->first, (p->nthreads + 1) * sizeof(*next));
+	for (i = 0; i < p->nsamples; i++)
+		c->order[next[p->samples[i].thread]++] = (uint32_t)i;
+	free(next);
+	return 0;
+}
+
+static int by_tid(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	return x[1] < y[1] ? -1 : x[1] > y[1];
+}
+
+/* Each thread's own kernel tid, unless it is 0, too large for the readers
+ * that keep tids in 32 bits, or taken by an earlier thread (the same OS
+ * thread in a second interpreter): those get unused ids from
+ * SYNTHETIC_TID up. Their names still say the real tid. */
+static int assign_tids(struct chrome *c)
+{
+	const struct pyro_profile *p = c->p;
+	uint64_t (*used)[2], next = SYNTHETIC_TID;
+	size_t i, nused = 0, u = 0;
+
+	c->tid = malloc((p->nthreads + 1) * sizeof(*c->tid));
+	used = malloc((p->nthreads + 1) * sizeof(*used));
+	if (!c->tid || !used) {
+		free(used);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->nthreads; i++) {
+		uint64_t t = p->threads[i].native_id;
+
+		c->tid[i] = UINT64_MAX; /* made up below unless kept */
+		if (t > 0 && t <= INT32_MAX) {
+			used[nused][0] = t;
+			used[nused++][1] = i;
+		}
+	}
+	/* By tid, then thread index: the first of each run keeps its tid. */
+	qsort(used, nused, sizeof(*used), by_tid);
+	for (i = 0; i < nused; i++)
+		if (!i || used[i][0] != used[i - 1][0])
+			c->tid[used[i][1]] = used[i][0];
+	for (i = 0; i < p->nthreads; i++) {
+		if (c->tid[i] != UINT64_MAX)
+			continue;
+		for (;;) {
+			while (u < nused && used[u][0] < next)
+				u++;
+			if (u == nused || used[u][0] != next)
+				break;
+			next++;
+		}
+		c->tid[i] = next++;
+	}
+	free(used);
+	return 0;
+}
+
+/* The constant tail of every slice of each function, escaped once:
+ * function i's is fn_json[fn_off[i] .. fn_off[i + 1]). */
+static int function_json(struct chrome *c)
+{
+	const struct pyro_view *v = c->v;
+	size_t i, len = 0;
+	FILE *m;
+
+	c->fn_off = malloc((v->nfns + 1) * sizeof(*c->fn_off));
+	if (!c->fn_off)
+		return -ENOMEM;
+	m = open_memstream(&c->fn_json, &len);
+	if (!m)
+		return -ENOMEM;
+	for (i = 0; i < v->nfns; i++) {
+		c->fn_off[i] = (size_t)ftell(m);
+		fputs(",\"name\":", m);
+		pyro_json_str(m, pyro_profile_str(c->p, v->fns[i].name));
+		fputs(",\"cat\":\"python\",\"args\":{\"file\":", m);
+		pyro_json_str(m, pyro_profile_str(c->p, v->fns[i].file));
+		fputs(",\"line\":", m);
+		pyro_json_i64(m, v->fns[i].first_line);
+		fputs("}}", m);
+	}
+	c->fn_off[v->nfns] = (size_t)ftell(m);
+	if (ferror(m) | fclose(m) || c->fn_off[v->nfns] != len)
+		return -ENOMEM;
+	return 0;
+}
+
+static void write_slice(struct chrome *c, const char *pidtid, size_t pidtid_len, uint32_t fn,
+			uint64_t ts, uint64_t end)
+{
+	struct outbuf *o = &c->ob;
+
+	OB_LIT(o, ",\n{\"ph\":\"X\",\"ts\":");
+	ob_us(o, ts);
+	OB_LIT(o, ",\"dur\":");
+	ob_us(o, end - ts);
+	ob_put(o, pidtid, pidtid_len);
+	ob_put(o, c->fn_json + c->fn_off[fn], c->fn_off[fn + 1] - c->fn_off[fn]);
+}
+
+/* Walk thread t's samples. With write == 0, record in c->ends when each
+ * slice ends (slices numbered in opening order); with write == 1, write
+ * each slice when it opens, with the end recorded before. */
+static int walk_thread(struct chrome *c, size_t t, int write, const char *pidtid, size_t pidtid_len)
+{
+	const struct pyro_view *v = c->v;
+	const uint32_t *idx = c->order + c->first[t];
+	size_t i, n = c->first[t + 1] - c->first[t], slot = 0;
+	uint32_t depth = 0, k;
+	uint64_t prev_end = 0;
+
+	for (i = 0; i < n; i++) {
+		const struct pyro_sample *s = &c->p->samples[idx[i]];
+		uint64_t start = s->time_ns > s->weight_ns ? s->time_ns - s->weight_ns : 0, end;
+		uint32_t d = 0, keep = 0;
+
+		if (i && start < prev_end)
+			start = prev_end;
+		end = s->time_ns > start ? s->time_ns : start;
+		if (s->stack != PYRO_NO_ID) {
+			d = pyro_view_frames(v, s->stack, c->fns);
+			for (k = 0; k < d; k++)
+				c->fns[k] = v->fn_of[c->fns[k]];
+		}
+		if (i && start - prev_end <= c->gap_ns)
+			while (keep < depth && keep < d && c->open_fn[keep] == c->fns[keep])
+				keep++;
+		if (!write)
+			for (k = keep; k < depth; k++)
+				c->ends[c->open_slot[k]] = prev_end;
+		for (k = keep; k < d; k++) {
+			if (!write && slot == c->cap_ends &&
+			    pyro_array_grow((void **)&c->ends, &c->cap_ends, slot + 1, sizeof(*c->ends), SIZE_MAX / 16) < 0)
+				return -ENOMEM;
+			c->open_fn[k] = c->fns[k];
+			c->open_slot[k] = slot;
+			if (write)
+				write_slice(c, pidtid, pidtid_len, c->fns[k], start, c->ends[slot]);
+			slot++;
+		}
+		depth = d;
+		prev_end = end;
+	}
+	if (!write)
+		for (k = 0; k < depth; k++)
+			c->ends[c->open_slot[k]] = prev_end;
+	return 0;
+}
+
+/* "thread 4242", then " (name, interp 1)" with whichever is known; the
+ * interpreter only when the profile has more than one. */
+static void thread_label(struct pyro_buf *b, const struct pyro_profile *p, size_t t, int several_interps)
+{
+	const struct pyro_thread *th = &p->threads[t];
+	int named = th->name != PYRO_NO_ID;
+
+	b->len = 0;
+	pyro_buf_printf(b, "thread %llu", (unsigned long long)th->native_id);
+	if (!named && !several_interps)
+		return;
+	pyro_buf_append(b, " (", 2);
+	if (named) {
+		const char *s = pyro_profile_str(p, th->name);
+
+		pyro_buf_append(b, s, strlen(s));
+	}
+	if (several_interps)
+		pyro_buf_printf(b, "%sinterp %lld", named ? ", " : "", (long long)th->interp);
+	pyro_buf_putc(b, ')');
+}
+
+/* The target's command line, or "pid N" when it was attached to. */
+static void command(struct pyro_buf *b, const struct pyro_profile *p)
+{
+	size_t i;
+
+	b->len = 0;
+	for (i = 0; i < p->header.argc; i++) {
+		const char *a = p->header.argv[i] ? p->header.argv[i] : "";
+
+		if (i)
+			pyro_buf_putc(b, ' ');
+		pyro_buf_append(b, a, strlen(a));
+	}
+	if (!b->len)
+		pyro_buf_printf(b, "pid %llu", (unsigned long long)p->header.pid);
+}
+
+static void meta(FILE *out, const char *what, uint64_t pid, uint64_t tid, const char *key)
+{
+	fputs(",\n{\"ph\":\"M\",\"pid\":", out);
+	pyro_json_u64(out, pid);
+	fputs(",\"tid\":", out);
+	pyro_json_u64(out, tid);
+	fprintf(out, ",\"name\":\"%s\",\"args\":{\"%s\":", what, key);
+}
+
+static void other_data(FILE *out, const struct pyro_view *v, const char *cmd, size_t cmd_len)
+{
+	const struct pyro_profile *p = v->p;
+	const struct pyro_header *h = &p->header;
+
+	fputs("\"otherData\":{\"exporter\":", out);
+	pyro_json_str(out, "pyrometer " PYROMETER_VERSION);
+	fputs(",\"producer\":", out);
+	pyro_json_str(out, h->producer ? h->producer : "");
+	fputs(",\"command\":", out);
+	pyro_json_strn(out, cmd, cmd_len);
+	fputs(",\"python_version\":", out);
+	pyro_json_str(out, h->python_version ? h->python_version : "");
+	fputs(",\"pid\":", out);
+	pyro_json_u64(out, h->pid);
+	fputs(",\"start_ns\":", out);
+	pyro_json_u64(out, h->start_ns);
+	fputs(",\"mode\":", out);
+	pyro_json_str(out, h->mode == PYRO_MODE_CPU ? "cpu" : "wall");
+	fputs(",\"rate_hz\":", out);
+	pyro_json_u64(out, h->rate_hz);
+	fputs(",\"samples\":", out);
+	pyro_json_u64(out, v->samples);
+	fputs(",\"sample_ns\":", out);
+	pyro_json_u64(out, v->total_ns);
+	if (p->end.present) {
+		fputs(",\"duration_ns\":", out);
+		pyro_json_u64(out, p->end.duration_ns);
+		fputs(",\"errors\":", out);
+		pyro_json_u64(out, p->end.errors);
+	}
+	fputs(",\"ts_origin\":\"start of recording\"}", out);
+}
 
 int pyro_render_chrome(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
-	(void)v;
+	const struct pyro_profile *p = v->p;
+	struct chrome c;
+	struct pyro_buf label, cmd;
+	size_t t, d = (size_t)v->max_depth + 1;
+	int several_interps = 0, rc = 0;
+
 	(void)o;
-	(void)out;
-	return pyro_err_set(ENOSYS, "the chrome format is not written yet");
+	memset(&c, 0, sizeof(c));
+	c.v = v;
+	c.p = p;
+	c.ob.out = out;
+	pyro_buf_init(&label);
+	pyro_buf_init(&cmd);
+	for (t = 0; t < p->nthreads; t++)
+		several_interps |= p->threads[t].interp != 0;
+	c.pid = p->header.pid > 0 && p->header.pid <= INT32_MAX ? p->header.pid : 1;
+	c.gap_ns = 2 * (p->header.rate_hz ? 1000000000ull / p->header.rate_hz : DEFAULT_INTERVAL_NS);
+	c.ob.b = malloc(OUTBUF_SIZE);
+	c.fns = malloc(d * sizeof(*c.fns));
+	c.open_fn = malloc(d * sizeof(*c.open_fn));
+	c.open_slot = malloc(d * sizeof(*c.open_slot));
+	if (!c.ob.b || !c.fns || !c.open_fn || !c.open_slot)
+		goto oom;
+	if (group_by_thread(&c) < 0 || assign_tids(&c) < 0 || function_json(&c) < 0)
+		goto oom;
+	command(&cmd, p);
+	if (cmd.oom)
+		goto oom;
+
+	fputs("{\"traceEvents\":[\n{\"ph\":\"M\",\"pid\":", out);
+	pyro_json_u64(out, c.pid);
+	fputs(",\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":", out);
+	pyro_json_strn(out, (const char *)cmd.data, cmd.len);
+	fputs("}}", out);
+	for (t = 0; t < p->nthreads; t++) {
+		thread_label(&label, p, t, several_interps);
+		if (label.oom)
+			goto oom;
+		meta(out, "thread_name", c.pid, c.tid[t], "name");
+		pyro_json_strn(out, (const char *)label.data, label.len);
+		fputs("}}", out);
+		meta(out, "thread_sort_index", c.pid, c.tid[t], "sort_index");
+		pyro_json_u64(out, t);
+		fputs("}}", out);
+	}
+	for (t = 0; t < p->nthreads; t++) {
+		char pidtid[64];
+		int len = snprintf(pidtid, sizeof(pidtid), ",\"pid\":%llu,\"tid\":%llu",
+				   (unsigned long long)c.pid, (unsigned long long)c.tid[t]);
+
+		if (walk_thread(&c, t, 0, pidtid, (size_t)len) < 0)
+			goto oom;
+		walk_thread(&c, t, 1, pidtid, (size_t)len);
+		ob_flush(&c.ob);
+	}
+	fputs("\n],\n", out);
+	other_data(out, v, (const char *)cmd.data, cmd.len);
+	fputs("}\n", out);
+	if (ferror(out))
+		rc = pyro_err_set(EIO, "cannot write the trace");
+	goto out;
+oom:
+	rc = pyro_err_set(ENOMEM, "out of memory rendering the trace");
+out:
+	free(c.fn_json);
+	pyro_buf_release(&label);
+	pyro_buf_release(&cmd);
+	free(c.fn_off);
+	free(c.order);
+	free(c.first);
+	free(c.tid);
+	free(c.fns);
+	free(c.open_fn);
+	free(c.open_slot);
+	free(c.ends);
+	free(c.ob.b);
+	return rc;
 }

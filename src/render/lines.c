@@ -80,7 +80,8 @@ static void put_function(FILE *out, const struct pyro_view *v, const struct fn_r
 	const char *path = pyro_profile_str(v->p, fn->file);
 	struct pyro_source src;
 	char t1[32], t2[32], nb[512], fb[512];
-	int32_t first, last, lineno, body_indent;
+	int32_t first, last, body_indent;
+	int64_t lineno;
 	size_t k = 0;
 
 	pyro_fmt_time(t1, sizeof(t1), r->self_ns);
@@ -115,37 +116,44 @@ static void put_function(FILE *out, const struct pyro_view *v, const struct fn_r
 			last++;
 			tail++;
 		}
-		while (last > first && indent_of(src.line[last - 1]) < 0)
+		while (last > first && last <= (int32_t)src.nlines && indent_of(src.line[last - 1]) < 0)
 			last--; /* no trailing blank lines */
 	}
 	for (lineno = first; lineno <= last; lineno++) {
 		const struct pyro_totals *l = NULL;
-		int32_t next;
+		int64_t next, skip;
 
 		while (k < n && ls[k]->line < lineno)
 			k++;
 		if (k < n && ls[k]->line == lineno)
 			l = &ls[k]->t;
-		if (lineno > (int32_t)src.nlines) {
-			if (l)
-				put_row(out, l, whole, lineno, "(past the end of the file: it changed since the recording?)");
+		if (lineno > (int64_t)src.nlines) {
+			/* Past the end: only the sampled lines, without stepping through
+			 * the gap between them (line numbers come from a hostile file). */
+			if (l) {
+				put_row(out, l, whole, (int32_t)lineno,
+					"(past the end of the file: it changed since the recording?)");
+				k++;
+			}
+			if (k >= n)
+				break;
+			lineno = (int64_t)ls[k]->line - 1;
 			continue;
 		}
 		/* Fold a long run without samples, keeping a line of context at each end. */
-		next = k < n ? ls[k]->line : last + 1;
+		next = k < n ? ls[k]->line : (int64_t)last + 1;
 		if (!l && next - lineno > LINES_FOLD + 1 && lineno > first) {
-			int32_t skip = next - lineno - 1;
-
+			skip = next - lineno - 1;
 			if (next > last)
 				skip = last - lineno;
 			if (skip > LINES_FOLD) {
-				put_row(out, NULL, whole, lineno, src.line[lineno - 1]);
-				fprintf(out, "  %8s  %8s  %5s  ... %d lines\n", "", "", "", skip - 1);
+				put_row(out, NULL, whole, (int32_t)lineno, src.line[lineno - 1]);
+				fprintf(out, "  %8s  %8s  %5s  ... %lld lines\n", "", "", "", (long long)skip - 1);
 				lineno += skip - 1;
 				continue;
 			}
 		}
-		put_row(out, l, whole, lineno, src.line[lineno - 1]);
+		put_row(out, l, whole, (int32_t)lineno, src.line[lineno - 1]);
 	}
 	pyro_source_release(&src);
 }

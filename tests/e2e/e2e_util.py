@@ -114,7 +114,10 @@ FRAME_RE = re.compile(r"^(.+) \((.+):(\d+)\)$")
 def parse_collapsed(text):
     """Parse `report --format collapsed` output into a list of Stack (root first)."""
     stacks = []
-    for line in text.splitlines():
+    # Lines end in "\n" only: splitlines() would also split at U+2028 inside a name.
+    for line in text.split("\n"):
+        if not line:
+            continue
         m = COLLAPSED_RE.match(line)
         assert m, "malformed collapsed line: %r" % line
         frames = []
