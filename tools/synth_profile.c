@@ -5,12 +5,15 @@
  * non-ASCII). Deterministic for a given seed.
  *
  * usage: synth-profile OUT.pyro [--samples N] [--stacks N] [--threads N]
- *                      [--functions N] [--seed N] [--hostile]
+ *                      [--functions N] [--seed N] [--persist K] [--hostile]
  *
  * Stacks grow as a random trie: each new stack extends an existing one (or
  * starts a root), so depths spread like a real program's. Samples pick
  * stacks with a skewed distribution so a few stacks are hot, and walk time
- * forward by 1 ms per round.
+ * forward by 1 ms per round. With --persist K a thread keeps its stack for
+ * K rounds on average, as a real program does (consecutive samples of a
+ * thread mostly share their stack); the default, 1, draws a new stack for
+ * every sample: the worst case for formats that follow time (chrome).
  */
 #include "profile/profile.h"
 
@@ -45,13 +48,14 @@ static const char *const hostile[] = {
 static int usage(void)
 {
 	fprintf(stderr, "usage: synth-profile OUT.pyro [--samples N] [--stacks N] [--threads N] "
-			"[--functions N] [--seed N] [--hostile]\n");
+			"[--functions N] [--seed N] [--persist K] [--hostile]\n");
 	return 2;
 }
 
 int main(int argc, char **argv)
 {
-	uint64_t nsamples = 1000000, nstacks = 100000, nthreads = 4, nfns = 2000, seed = 1;
+	uint64_t nsamples = 1000000, nstacks = 100000, nthreads = 4, nfns = 2000, seed = 1, persist = 1;
+	uint64_t *current = NULL;
 	int hostile_names = 0, i;
 	const char *out = NULL;
 	struct pyro_writer w;
@@ -74,6 +78,8 @@ int main(int argc, char **argv)
 			dst = &nfns;
 		else if (!strcmp(argv[i], "--seed"))
 			dst = &seed;
+		else if (!strcmp(argv[i], "--persist"))
+			dst = &persist;
 		else if (!strcmp(argv[i], "--hostile"))
 			hostile_names = 1;
 		else if (argv[i][0] != '-' && !out)
@@ -86,7 +92,7 @@ int main(int argc, char **argv)
 			*dst = strtoull(argv[i], NULL, 10);
 		}
 	}
-	if (!out || !nstacks || !nthreads || !nfns || nstacks > PYRO_MAX_TABLE)
+	if (!out || !nstacks || !nthreads || !nfns || !persist || nstacks > PYRO_MAX_TABLE)
 		return usage();
 	rng_state = seed;
 	memset(&h, 0, sizeof(h));
@@ -105,7 +111,8 @@ int main(int argc, char **argv)
 	frame_ids = calloc(nfns * 4, sizeof(*frame_ids));
 	stack_ids = calloc(nstacks, sizeof(*stack_ids));
 	thread_ids = calloc(nthreads, sizeof(*thread_ids));
-	if (!frame_ids || !stack_ids || !thread_ids)
+	current = calloc(nthreads, sizeof(*current));
+	if (!current || !frame_ids || !stack_ids || !thread_ids)
 		return 1;
 	/* Four lines per function. */
 	for (s = 0; s < nfns * 4; s++) {
@@ -147,6 +154,9 @@ int main(int argc, char **argv)
 		/* Skew: half the samples on 1% of the stacks. */
 		uint64_t st = (r & 1) ? (r >> 1) % (nstacks / 100 + 1) : (r >> 1) % nstacks;
 
+		if (s >= nthreads && rnd() % persist != 0)
+			st = current[s % nthreads];
+		current[s % nthreads] = st;
 		sm.thread = thread_ids[s % nthreads];
 		sm.stack = stack_ids[st];
 		if (s % nthreads == 0)
@@ -170,5 +180,6 @@ int main(int argc, char **argv)
 	free(frame_ids);
 	free(stack_ids);
 	free(thread_ids);
+	free(current);
 	return 0;
 }
