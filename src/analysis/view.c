@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-int pyro_view_index_functions(const struct pyro_profile *p, struct pyro_view_fn *fns, size_t *nfns, uint32_t *fn_of)
+/* Number the functions (name, file, first line) of every frame: fills
+ * fn_of (one per frame) and fns (room for one per frame), sets *nfns. */
+static int index_functions(const struct pyro_profile *p, struct pyro_view_fn *fns, size_t *nfns, uint32_t *fn_of)
 {
 	struct pyro_hash ix;
 	size_t i, n = 0;
@@ -72,7 +74,7 @@ int pyro_view_init(struct pyro_view *v, const struct pyro_profile *p)
 	v->thread_samples = calloc(p->nthreads + 1, sizeof(*v->thread_samples));
 	if (!v->fns || !v->fn_of || !v->depth || !v->thread_ns || !v->thread_samples)
 		goto oom;
-	if (pyro_view_index_functions(p, v->fns, &v->nfns, v->fn_of) < 0)
+	if (index_functions(p, v->fns, &v->nfns, v->fn_of) < 0)
 		goto oom;
 	/* The reader guarantees parent < child. */
 	for (i = 0; i < p->nstacks; i++) {

@@ -50,9 +50,4 @@ void pyro_view_release(struct pyro_view *v);
  * Returns the depth. */
 uint32_t pyro_view_frames(const struct pyro_view *v, uint32_t stack, uint32_t *out);
 
-/* Index fns by (name, file, first line) for every frame of p: fills fn_of
- * (p->nframes entries) and fns (room for p->nframes), sets *nfns. Shared
- * with summary.c. Returns 0 or -ENOMEM. */
-int pyro_view_index_functions(const struct pyro_profile *p, struct pyro_view_fn *fns, size_t *nfns, uint32_t *fn_of);
-
 #endif

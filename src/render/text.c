@@ -1,13 +1,14 @@
 /*
  * text.c - the summary printed by `record` at exit and by `report`.
  */
-#include "analysis/summary.h"
+#include "analysis/stats.h"
 #include "render/render.h"
 #include "render/textutil.h"
 #include "util/err.h"
 
 #include <errno.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,13 +48,14 @@ static void source_line(const char *path, int lineno, char *out, size_t n)
 
 /* "  threads by interpreter: 0: 2, 1: 1" when sub-interpreters ran;
  * the threads counted in the samples line. */
-static void put_interpreters(const struct pyro_profile *p, const struct pyro_summary *s, FILE *out)
+static void put_interpreters(const struct pyro_view *v, FILE *out)
 {
+	const struct pyro_profile *p = v->p;
 	int64_t id[INTERPS_SHOWN];
 	size_t count[INTERPS_SHOWN], n = 0, more = 0, i, j;
 
 	for (i = 0; i < p->nthreads; i++) {
-		if (!s->thread_sampled[i])
+		if (!v->thread_samples[i])
 			continue;
 		for (j = 0; j < n && id[j] != p->threads[i].interp; j++)
 			;
@@ -75,21 +77,69 @@ static void put_interpreters(const struct pyro_profile *p, const struct pyro_sum
 	fprintf(out, "%s\n", more ? ", ..." : "");
 }
 
+static const struct pyro_stats *sort_stats;
+
+static int fn_by_self(const void *a, const void *b)
+{
+	const struct pyro_totals *x = &sort_stats->fn[*(const uint32_t *)a], *y = &sort_stats->fn[*(const uint32_t *)b];
+
+	if (x->self_ns != y->self_ns)
+		return x->self_ns < y->self_ns ? 1 : -1;
+	return x->total_ns < y->total_ns ? 1 : (x->total_ns > y->total_ns ? -1 : 0);
+}
+
+static int fn_by_total(const void *a, const void *b)
+{
+	const struct pyro_totals *x = &sort_stats->fn[*(const uint32_t *)a], *y = &sort_stats->fn[*(const uint32_t *)b];
+
+	if (x->total_ns != y->total_ns)
+		return x->total_ns < y->total_ns ? 1 : -1;
+	return x->self_ns < y->self_ns ? 1 : (x->self_ns > y->self_ns ? -1 : 0);
+}
+
+static int line_by_self(const void *a, const void *b)
+{
+	const struct pyro_line_totals *x = &sort_stats->lines[*(const uint32_t *)a];
+	const struct pyro_line_totals *y = &sort_stats->lines[*(const uint32_t *)b];
+
+	return x->t.self_ns < y->t.self_ns ? 1 : (x->t.self_ns > y->t.self_ns ? -1 : 0);
+}
+
+/* One row of a function table: first the time sorted on, then the other. */
+static void put_fn_row(FILE *out, const struct pyro_view *v, uint32_t fn, uint64_t first, uint64_t second)
+{
+	const struct pyro_view_fn *f = &v->fns[fn];
+	char t1[32], t2[32], nb[512], fb[512];
+
+	pyro_fmt_time(t1, sizeof(t1), first);
+	pyro_fmt_time(t2, sizeof(t2), second);
+	fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pyro_pct(first, v->total_ns), t1,
+		pyro_pct(second, v->total_ns), t2, pyro_safe(pyro_profile_str(v->p, f->name), nb, sizeof(nb)),
+		pyro_show_path(pyro_safe(pyro_profile_str(v->p, f->file), fb, sizeof(fb))), f->first_line);
+}
+
 int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
 	const struct pyro_profile *p = v->p;
 	const struct pyro_header *h = &p->header;
-	struct pyro_summary s;
-	char t1[32], t2[32], nb[512], fb[512];
-	size_t i, top = o && o->top ? o->top : 10;
+	struct pyro_stats st;
+	uint32_t *order = NULL;
+	char t1[32], nb[512], fb[512];
+	size_t i, n, top = o && o->top ? o->top : 10, threads = 0;
 	uint64_t ticks, duration, thread_samples;
 	double rate;
-	int rc;
+	int rc = 0;
 
-	rc = pyro_summary_compute(p, &s);
-	if (rc < 0)
+	if (pyro_stats_compute(&st, v) < 0)
 		return pyro_err_set(ENOMEM, "out of memory summarizing the profile");
-
+	order = malloc((v->nfns > st.nlines ? v->nfns : st.nlines) * sizeof(*order) + 1);
+	if (!order) {
+		rc = pyro_err_set(ENOMEM, "out of memory summarizing the profile");
+		goto out;
+	}
+	sort_stats = &st;
+	for (i = 0; i < p->nthreads; i++)
+		threads += v->thread_samples[i] != 0;
 	if (p->end.present) {
 		ticks = p->end.ticks;
 		duration = p->end.duration_ns;
@@ -100,7 +150,7 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 				ticks++;
 		duration = p->nsamples ? p->samples[p->nsamples - 1].time_ns : 0;
 	}
-	thread_samples = s.samples + p->end.errors;
+	thread_samples = v->samples + p->end.errors;
 	rate = duration ? (double)ticks * 1e9 / (double)duration : 0.0;
 
 	pyro_fmt_time(t1, sizeof(t1), duration);
@@ -113,58 +163,51 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 		fprintf(out, "%s\n", h->argc > 16 ? " ..." : "");
 	}
 	fprintf(out, "  samples %llu at %.1f Hz (target %u Hz), %zu thread%s, errors %llu (%.2f%%)\n",
-		(unsigned long long)ticks, rate, h->rate_hz, s.threads_with_samples,
-		s.threads_with_samples == 1 ? "" : "s", (unsigned long long)p->end.errors,
-		pyro_pct(p->end.errors, thread_samples));
-	put_interpreters(p, &s, out);
+		(unsigned long long)ticks, rate, h->rate_hz, threads, threads == 1 ? "" : "s",
+		(unsigned long long)p->end.errors, pyro_pct(p->end.errors, thread_samples));
+	put_interpreters(v, out);
 	if (p->end.present && p->end.exit_status)
 		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));
-	if (!s.total_ns) {
+	if (!v->total_ns) {
 		fprintf(out, "\nNo Python samples were recorded.\n");
 		goto out;
 	}
 
-	pyro_summary_sort_self(&s);
+	for (i = 0; i < v->nfns; i++)
+		order[i] = (uint32_t)i;
+	qsort(order, v->nfns, sizeof(*order), fn_by_self);
 	fprintf(out, "\nTop functions by self time\n");
 	fprintf(out, "  %7s %10s %7s %10s  %s\n", "self%", "self", "total%", "total", "function");
-	for (i = 0; i < s.nfns && i < top && s.fns[i].self_ns; i++) {
-		const struct pyro_fn_stat *f = &s.fns[i];
+	for (i = 0; i < v->nfns && i < top && st.fn[order[i]].self_ns; i++)
+		put_fn_row(out, v, order[i], st.fn[order[i]].self_ns, st.fn[order[i]].total_ns);
 
-		pyro_fmt_time(t1, sizeof(t1), f->self_ns);
-		pyro_fmt_time(t2, sizeof(t2), f->total_ns);
-		fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pyro_pct(f->self_ns, s.total_ns), t1,
-			pyro_pct(f->total_ns, s.total_ns), t2, pyro_safe(pyro_profile_str(p, f->name), nb, sizeof(nb)),
-			pyro_show_path(pyro_safe(pyro_profile_str(p, f->file), fb, sizeof(fb))), f->first_line);
-	}
-
-	pyro_summary_sort_total(&s);
+	qsort(order, v->nfns, sizeof(*order), fn_by_total);
 	fprintf(out, "\nTop functions by total time\n");
 	fprintf(out, "  %7s %10s %7s %10s  %s\n", "total%", "total", "self%", "self", "function");
-	for (i = 0; i < s.nfns && i < top; i++) {
-		const struct pyro_fn_stat *f = &s.fns[i];
+	for (i = 0; i < v->nfns && i < top && st.fn[order[i]].total_ns; i++)
+		put_fn_row(out, v, order[i], st.fn[order[i]].total_ns, st.fn[order[i]].self_ns);
 
-		pyro_fmt_time(t1, sizeof(t1), f->total_ns);
-		pyro_fmt_time(t2, sizeof(t2), f->self_ns);
-		fprintf(out, "  %6.1f%% %10s %6.1f%% %10s  %s  %s:%d\n", pyro_pct(f->total_ns, s.total_ns), t1,
-			pyro_pct(f->self_ns, s.total_ns), t2, pyro_safe(pyro_profile_str(p, f->name), nb, sizeof(nb)),
-			pyro_show_path(pyro_safe(pyro_profile_str(p, f->file), fb, sizeof(fb))), f->first_line);
-	}
-
-	pyro_summary_sort_lines(&s);
+	for (i = n = 0; i < st.nlines; i++)
+		if (st.lines[i].t.self_ns)
+			order[n++] = (uint32_t)i;
+	qsort(order, n, sizeof(*order), line_by_self);
 	fprintf(out, "\nHottest lines\n");
 	fprintf(out, "  %7s %10s  %s\n", "self%", "self", "line");
-	for (i = 0; i < s.nlines && i < top && s.lines[i].self_ns; i++) {
-		const struct pyro_line_stat *l = &s.lines[i];
-
+	for (i = 0; i < n && i < top; i++) {
+		const struct pyro_line_totals *l = &st.lines[order[i]];
+		const struct pyro_view_fn *f = &v->fns[l->fn];
 		char src[80];
 
-		pyro_fmt_time(t1, sizeof(t1), l->self_ns);
-		source_line(pyro_profile_str(p, l->file), l->line, src, sizeof(src));
-		fprintf(out, "  %6.1f%% %10s  %s:%d  %s%s%s\n", pyro_pct(l->self_ns, s.total_ns), t1,
-			pyro_show_path(pyro_safe(pyro_profile_str(p, l->file), fb, sizeof(fb))), l->line, pyro_safe(pyro_profile_str(p, l->name), nb, sizeof(nb)),
-			src[0] ? "    | " : "", src);
+		pyro_fmt_time(t1, sizeof(t1), l->t.self_ns);
+		source_line(pyro_profile_str(p, f->file), l->line, src, sizeof(src));
+		fprintf(out, "  %6.1f%% %10s  %s:%d  %s%s%s\n", pyro_pct(l->t.self_ns, v->total_ns), t1,
+			pyro_show_path(pyro_safe(pyro_profile_str(p, f->file), fb, sizeof(fb))), l->line,
+			pyro_safe(pyro_profile_str(p, f->name), nb, sizeof(nb)), src[0] ? "    | " : "", src);
 	}
 out:
-	pyro_summary_release(&s);
-	return ferror(out) ? pyro_err_set(EIO, "cannot write the report") : 0;
+	free(order);
+	pyro_stats_release(&st);
+	if (rc == 0 && ferror(out))
+		rc = pyro_err_set(EIO, "cannot write the report");
+	return rc;
 }
