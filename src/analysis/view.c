@@ -74,6 +74,8 @@ int pyro_view_init(struct pyro_view *v, const struct pyro_profile *p)
 	v->thread_samples = calloc(p->nthreads + 1, sizeof(*v->thread_samples));
 	if (!v->fns || !v->fn_of || !v->depth || !v->thread_ns || !v->thread_samples)
 		goto oom;
+	for (i = 0; i < p->nthreads; i++)
+		v->several_interps |= p->threads[i].interp != 0;
 	if (index_functions(p, v->fns, &v->nfns, v->fn_of) < 0)
 		goto oom;
 	/* The reader guarantees parent < child. */
@@ -141,4 +143,28 @@ uint32_t pyro_view_frames(const struct pyro_view *v, uint32_t stack, uint32_t *o
 		stack = v->p->stacks[stack].parent;
 	}
 	return d;
+}
+
+int pyro_view_samples_by_thread(const struct pyro_profile *p, uint32_t **order, size_t **first)
+{
+	size_t i, *f = calloc(p->nthreads + 1, sizeof(*f)), *next = malloc((p->nthreads + 1) * sizeof(*next));
+	uint32_t *o = malloc((p->nsamples + 1) * sizeof(*o));
+
+	if (!f || !o || !next) {
+		free(f);
+		free(o);
+		free(next);
+		return -ENOMEM;
+	}
+	for (i = 0; i < p->nsamples; i++)
+		f[p->samples[i].thread + 1]++;
+	for (i = 0; i < p->nthreads; i++)
+		f[i + 1] += f[i];
+	memcpy(next, f, (p->nthreads + 1) * sizeof(*next));
+	for (i = 0; i < p->nsamples; i++)
+		o[next[p->samples[i].thread]++] = (uint32_t)i;
+	free(next);
+	*order = o;
+	*first = f;
+	return 0;
 }

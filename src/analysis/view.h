@@ -39,6 +39,7 @@ struct pyro_view {
 	uint64_t *thread_samples;          /* owned; per thread */
 	uint64_t total_ns, samples;        /* every sample, idle ones included */
 	uint64_t idle_ns, idle_samples;
+	int several_interps;               /* threads of more than one interpreter */
 };
 
 /* Build the view of p (which must outlive it). Returns 0, or -ENOMEM with
@@ -49,5 +50,10 @@ void pyro_view_release(struct pyro_view *v);
 /* Frame ids of stack, root first, into out (room for v->depth[stack]).
  * Returns the depth. */
 uint32_t pyro_view_frames(const struct pyro_view *v, uint32_t stack, uint32_t *out);
+
+/* Sample indexes grouped by thread, each group in recording order (a
+ * counting sort): thread t's are (*order)[(*first)[t] .. (*first)[t+1]].
+ * Both arrays are the caller's to free. Returns 0 or -ENOMEM. */
+int pyro_view_samples_by_thread(const struct pyro_profile *p, uint32_t **order, size_t **first);
 
 #endif

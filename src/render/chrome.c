@@ -28,9 +28,11 @@
  * thousandfold. Viewers display milliseconds by default anyway.
  */
 #include "render/render.h"
+#include "render/textutil.h"
 #include "util/buf.h"
 #include "util/err.h"
 #include "util/json.h"
+#include "util/outbuf.h"
 
 #include <errno.h>
 #include <stdint.h>
@@ -41,64 +43,22 @@
 #define PYROMETER_VERSION "unknown"
 #endif
 
-#define OUTBUF_SIZE (1u << 16)
 /* Sampling interval assumed when the header has no rate. */
 #define DEFAULT_INTERVAL_NS 10000000ull
 /* Thread ids made up for threads whose own would be ambiguous start here
  * (above Linux's largest pid, 2^22). */
 #define SYNTHETIC_TID 0x40000000ull
 
-struct outbuf {
-	FILE *out;      /* borrowed */
-	char *b;        /* owned, OUTBUF_SIZE bytes */
-	size_t n;
-};
-
-static void ob_flush(struct outbuf *o)
-{
-	if (o->n)
-		fwrite_unlocked(o->b, 1, o->n, o->out);
-	o->n = 0;
-}
-
-static void ob_put(struct outbuf *o, const char *s, size_t n)
-{
-	if (o->n + n > OUTBUF_SIZE) {
-		ob_flush(o);
-		if (n > OUTBUF_SIZE) {
-			fwrite_unlocked(s, 1, n, o->out);
-			return;
-		}
-	}
-	memcpy(o->b + o->n, s, n);
-	o->n += n;
-}
-
-/* A string literal, its length counted by the compiler. */
-#define OB_LIT(o, lit) ob_put((o), (lit), sizeof(lit) - 1)
-
-static void ob_u64(struct outbuf *o, uint64_t v)
-{
-	char tmp[24];
-	int i = sizeof(tmp);
-
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	ob_put(o, tmp + i, sizeof(tmp) - (size_t)i);
-}
-
 /* Nanoseconds as microseconds with up to three decimals: exact, so that
  * nesting survives the trip through a JSON reader's doubles as well as
  * doubles allow. */
-static void ob_us(struct outbuf *o, uint64_t ns)
+static void ob_us(struct pyro_outbuf *o, uint64_t ns)
 {
 	char frac[4];
 	unsigned r = (unsigned)(ns % 1000);
 	size_t len = 3;
 
-	ob_u64(o, ns / 1000);
+	pyro_outbuf_u64(o, ns / 1000);
 	if (!r)
 		return;
 	frac[0] = '.';
@@ -107,13 +67,13 @@ static void ob_us(struct outbuf *o, uint64_t ns)
 	frac[3] = (char)('0' + r % 10);
 	while (frac[len] == '0')
 		len--;
-	ob_put(o, frac, len + 1);
+	pyro_outbuf_put(o, frac, len + 1);
 }
 
 struct chrome {
 	const struct pyro_view *v;     /* borrowed */
 	const struct pyro_profile *p;  /* borrowed */
-	struct outbuf ob;
+	struct pyro_outbuf ob;
 	char *fn_json;                 /* owned; per function: ,"name":..,"cat":..,"args":{..}} */
 	size_t *fn_off;                /* owned; nfns + 1 offsets into fn_json */
 	uint32_t *order;               /* owned; sample indexes grouped by thread */
@@ -127,29 +87,6 @@ struct chrome {
 	uint64_t gap_ns;               /* a longer gap closes every slice */
 	uint64_t pid;
 };
-
-static int group_by_thread(struct chrome *c)
-{
-	const struct pyro_profile *p = c->p;
-	size_t i, *next;
-
-	c->first = calloc(p->nthreads + 1, sizeof(*c->first));
-	c->order = malloc((p->nsamples + 1) * sizeof(*c->order));
-	next = malloc((p->nthreads + 1) * sizeof(*next));
-	if (!c->first || !c->order || !next) {
-		free(next);
-		return -ENOMEM;
-	}
-	for (i = 0; i < p->nsamples; i++)
-		c->first[p->samples[i].thread + 1]++;
-	for (i = 0; i < p->nthreads; i++)
-		c->first[i + 1] += c->first[i];
-	memcpy(next, c->first, (p->nthreads + 1) * sizeof(*next));
-	for (i = 0; i < p->nsamples; i++)
-		c->order[next[p->samples[i].thread]++] = (uint32_t)i;
-	free(next);
-	return 0;
-}
 
 static int by_tid(const void *a, const void *b)
 {
@@ -239,14 +176,14 @@ static int function_json(struct chrome *c)
 static void write_slice(struct chrome *c, const char *pidtid, size_t pidtid_len, uint32_t fn,
 			uint64_t ts, uint64_t end)
 {
-	struct outbuf *o = &c->ob;
+	struct pyro_outbuf *o = &c->ob;
 
-	OB_LIT(o, ",\n{\"ph\":\"X\",\"ts\":");
+	PYRO_OUTBUF_LIT(o, ",\n{\"ph\":\"X\",\"ts\":");
 	ob_us(o, ts);
-	OB_LIT(o, ",\"dur\":");
+	PYRO_OUTBUF_LIT(o, ",\"dur\":");
 	ob_us(o, end - ts);
-	ob_put(o, pidtid, pidtid_len);
-	ob_put(o, c->fn_json + c->fn_off[fn], c->fn_off[fn + 1] - c->fn_off[fn]);
+	pyro_outbuf_put(o, pidtid, pidtid_len);
+	pyro_outbuf_put(o, c->fn_json + c->fn_off[fn], c->fn_off[fn + 1] - c->fn_off[fn]);
 }
 
 /* Walk thread t's samples. With write == 0, record in c->ends when each
@@ -298,45 +235,6 @@ static int walk_thread(struct chrome *c, size_t t, int write, const char *pidtid
 	return 0;
 }
 
-/* "thread 4242", then " (name, interp 1)" with whichever is known; the
- * interpreter only when the profile has more than one. */
-static void thread_label(struct pyro_buf *b, const struct pyro_profile *p, size_t t, int several_interps)
-{
-	const struct pyro_thread *th = &p->threads[t];
-	int named = th->name != PYRO_NO_ID;
-
-	b->len = 0;
-	pyro_buf_printf(b, "thread %llu", (unsigned long long)th->native_id);
-	if (!named && !several_interps)
-		return;
-	pyro_buf_append(b, " (", 2);
-	if (named) {
-		const char *s = pyro_profile_str(p, th->name);
-
-		pyro_buf_append(b, s, strlen(s));
-	}
-	if (several_interps)
-		pyro_buf_printf(b, "%sinterp %lld", named ? ", " : "", (long long)th->interp);
-	pyro_buf_putc(b, ')');
-}
-
-/* The target's command line, or "pid N" when it was attached to. */
-static void command(struct pyro_buf *b, const struct pyro_profile *p)
-{
-	size_t i;
-
-	b->len = 0;
-	for (i = 0; i < p->header.argc; i++) {
-		const char *a = p->header.argv[i] ? p->header.argv[i] : "";
-
-		if (i)
-			pyro_buf_putc(b, ' ');
-		pyro_buf_append(b, a, strlen(a));
-	}
-	if (!b->len)
-		pyro_buf_printf(b, "pid %llu", (unsigned long long)p->header.pid);
-}
-
 static void meta(FILE *out, const char *what, uint64_t pid, uint64_t tid, const char *key)
 {
 	fputs(",\n{\"ph\":\"M\",\"pid\":", out);
@@ -386,28 +284,24 @@ int pyro_render_chrome(const struct pyro_view *v, const struct pyro_render_opts 
 	struct chrome c;
 	struct pyro_buf label, cmd;
 	size_t t, d = (size_t)v->max_depth + 1;
-	int several_interps = 0, rc = 0;
+	int rc = 0;
 
 	(void)o;
 	memset(&c, 0, sizeof(c));
 	c.v = v;
 	c.p = p;
-	c.ob.out = out;
 	pyro_buf_init(&label);
 	pyro_buf_init(&cmd);
-	for (t = 0; t < p->nthreads; t++)
-		several_interps |= p->threads[t].interp != 0;
 	c.pid = p->header.pid > 0 && p->header.pid <= INT32_MAX ? p->header.pid : 1;
 	c.gap_ns = 2 * (p->header.rate_hz ? 1000000000ull / p->header.rate_hz : DEFAULT_INTERVAL_NS);
-	c.ob.b = malloc(OUTBUF_SIZE);
 	c.fns = malloc(d * sizeof(*c.fns));
 	c.open_fn = malloc(d * sizeof(*c.open_fn));
 	c.open_slot = malloc(d * sizeof(*c.open_slot));
-	if (!c.ob.b || !c.fns || !c.open_fn || !c.open_slot)
+	if (pyro_outbuf_init(&c.ob, out) < 0 || !c.fns || !c.open_fn || !c.open_slot)
 		goto oom;
-	if (group_by_thread(&c) < 0 || assign_tids(&c) < 0 || function_json(&c) < 0)
+	if (pyro_view_samples_by_thread(p, &c.order, &c.first) < 0 || assign_tids(&c) < 0 || function_json(&c) < 0)
 		goto oom;
-	command(&cmd, p);
+	pyro_command_line(&cmd, p);
 	if (cmd.oom)
 		goto oom;
 
@@ -417,7 +311,7 @@ int pyro_render_chrome(const struct pyro_view *v, const struct pyro_render_opts 
 	pyro_json_strn(out, (const char *)cmd.data, cmd.len);
 	fputs("}}", out);
 	for (t = 0; t < p->nthreads; t++) {
-		thread_label(&label, p, t, several_interps);
+		pyro_thread_label(&label, v, t);
 		if (label.oom)
 			goto oom;
 		meta(out, "thread_name", c.pid, c.tid[t], "name");
@@ -435,7 +329,7 @@ int pyro_render_chrome(const struct pyro_view *v, const struct pyro_render_opts 
 		if (walk_thread(&c, t, 0, pidtid, (size_t)len) < 0)
 			goto oom;
 		walk_thread(&c, t, 1, pidtid, (size_t)len);
-		ob_flush(&c.ob);
+		pyro_outbuf_flush(&c.ob);
 	}
 	fputs("\n],\n", out);
 	other_data(out, v, (const char *)cmd.data, cmd.len);
@@ -457,6 +351,6 @@ out:
 	free(c.open_fn);
 	free(c.open_slot);
 	free(c.ends);
-	free(c.ob.b);
+	pyro_outbuf_release(&c.ob);
 	return rc;
 }

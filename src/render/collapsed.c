@@ -23,11 +23,8 @@ int pyro_render_collapsed(const struct pyro_view *v, const struct pyro_render_op
 	const struct pyro_profile *p = v->p;
 	uint32_t *chain;
 	size_t i;
-	int several_interps = 0;
 
 	(void)o;
-	for (i = 0; i < p->nthreads; i++)
-		several_interps |= p->threads[i].interp != 0;
 	chain = malloc((v->max_depth + 1) * sizeof(*chain));
 	if (!chain)
 		return pyro_err_set(ENOMEM, "out of memory rendering collapsed stacks");
@@ -37,7 +34,7 @@ int pyro_render_collapsed(const struct pyro_view *v, const struct pyro_render_op
 		uint64_t us = (l->weight_ns + 500) / 1000;
 
 		fprintf(out, "thread %llu", (unsigned long long)p->threads[l->thread].native_id);
-		if (several_interps)
+		if (v->several_interps)
 			fprintf(out, " (interp %lld)", (long long)p->threads[l->thread].interp);
 		for (k = 0; k < d; k++) {
 			const struct pyro_frame *f = &p->frames[chain[k]];

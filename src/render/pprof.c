@@ -15,6 +15,7 @@
  * Field numbers below are profile.proto's.
  */
 #include "render/render.h"
+#include "render/textutil.h"
 #include "util/buf.h"
 #include "util/err.h"
 
@@ -57,21 +58,6 @@ struct strtab {
 	int oom;
 };
 
-static void put_varint(struct pyro_buf *b, uint64_t v)
-{
-	uint8_t *d;
-
-	if (pyro_buf_reserve(b, 10) < 0)
-		return;
-	d = b->data + b->len;
-	while (v >= 0x80) {
-		*d++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*d++ = (uint8_t)v;
-	b->len = (size_t)(d - b->data);
-}
-
 static size_t varint_len(uint64_t v)
 {
 	size_t n = 1;
@@ -85,20 +71,20 @@ static size_t varint_len(uint64_t v)
 
 static void put_tag(struct pyro_buf *b, unsigned field, unsigned wire)
 {
-	put_varint(b, (uint64_t)field << 3 | wire);
+	pyro_buf_uvarint(b, (uint64_t)field << 3 | wire);
 }
 
 /* int64 fields are the two's-complement pattern as a varint. */
 static void put_int(struct pyro_buf *b, unsigned field, uint64_t v)
 {
 	put_tag(b, field, WIRE_VARINT);
-	put_varint(b, v);
+	pyro_buf_uvarint(b, v);
 }
 
 static void put_bytes(struct pyro_buf *b, unsigned field, const void *p, size_t n)
 {
 	put_tag(b, field, WIRE_LEN);
-	put_varint(b, n);
+	pyro_buf_uvarint(b, n);
 	pyro_buf_append(b, p, n);
 }
 
@@ -153,26 +139,6 @@ static void put_label(struct pyro_buf *b, struct pyro_buf *sub, uint64_t key, un
 	put_sub(b, PB_S_LABEL, sub);
 }
 
-/* "python3 app.py --flag": the arguments joined by spaces; NULL on OOM. */
-static char *command_line(const struct pyro_header *h)
-{
-	struct pyro_buf b;
-	size_t i;
-
-	pyro_buf_init(&b);
-	for (i = 0; i < h->argc; i++) {
-		if (i)
-			pyro_buf_putc(&b, ' ');
-		pyro_buf_append(&b, h->argv[i], strlen(h->argv[i]));
-	}
-	pyro_buf_putc(&b, 0);
-	if (b.oom) {
-		pyro_buf_release(&b);
-		return NULL;
-	}
-	return (char *)b.data;
-}
-
 /* Gzip the len bytes at data to out. Returns 0 or negative with the message set. */
 static int gzip_to(const uint8_t *data, size_t len, FILE *out)
 {
@@ -225,11 +191,12 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	struct pyro_buf msg, sub, ids, rec, sysnames; /* rec: the Sample or Location being built */
 	size_t *sysoff = NULL;
 	uint32_t *chain = NULL, *loc_of = NULL, *frame_of_loc = NULL;
-	char *cmdline = NULL, *pyver = NULL;
+	char *pyver = NULL;
+	struct pyro_buf cmdline;
 	uint64_t s_samples, s_count, s_time, s_ns, s_tid, s_tname, s_interp = 0, s_id = 0;
 	uint64_t duration, nlocs = 0, vals[2];
 	size_t i, pyver_len;
-	int several_interps = 0, rc = 0;
+	int rc = 0;
 
 	(void)o;
 	memset(&st, 0, sizeof(st));
@@ -238,17 +205,16 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	pyro_buf_init(&ids);
 	pyro_buf_init(&rec);
 	pyro_buf_init(&sysnames);
-	for (i = 0; i < p->nthreads; i++)
-		several_interps |= p->threads[i].interp != 0;
+	pyro_buf_init(&cmdline);
 	st.of_profile = calloc(p->nstrings + 1, sizeof(*st.of_profile));
 	chain = malloc((v->max_depth + 1) * sizeof(*chain));
 	/* Location ids are given to frames in order of first use, from 1. */
 	loc_of = calloc(p->nframes + 1, sizeof(*loc_of));
 	frame_of_loc = malloc((p->nframes + 1) * sizeof(*frame_of_loc));
-	cmdline = command_line(&p->header);
+	pyro_command_line(&cmdline, p);
 	pyver_len = strlen(p->header.python_version ? p->header.python_version : "") + 8;
 	pyver = malloc(pyver_len);
-	if (!st.of_profile || !chain || !loc_of || !frame_of_loc || !cmdline || !pyver)
+	if (!st.of_profile || !chain || !loc_of || !frame_of_loc || cmdline.oom || !pyver)
 		goto oom;
 	snprintf(pyver, pyver_len, "Python %s", p->header.python_version ? p->header.python_version : "");
 
@@ -259,7 +225,7 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	s_ns = str_cstr(&st, "nanoseconds");
 	s_tid = str_cstr(&st, "thread_id");
 	s_tname = str_cstr(&st, "thread_name");
-	if (several_interps) {
+	if (v->several_interps) {
 		s_interp = str_cstr(&st, "interpreter");
 		/* A unit keeps interpreter 0 (num 0 without a unit reads as absent). */
 		s_id = str_cstr(&st, "id");
@@ -281,16 +247,16 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 				frame_of_loc[nlocs] = f;
 				loc_of[f] = (uint32_t)++nlocs;
 			}
-			put_varint(&ids, loc_of[f]);
+			pyro_buf_uvarint(&ids, loc_of[f]);
 		}
 		rec.len = 0;
 		put_bytes(&rec, PB_S_LOCATION_ID, ids.data, ids.len);
 		vals[0] = l->samples;
 		vals[1] = l->weight_ns;
 		put_tag(&rec, PB_S_VALUE, WIRE_LEN);
-		put_varint(&rec, varint_len(vals[0]) + varint_len(vals[1]));
-		put_varint(&rec, vals[0]);
-		put_varint(&rec, vals[1]);
+		pyro_buf_uvarint(&rec, varint_len(vals[0]) + varint_len(vals[1]));
+		pyro_buf_uvarint(&rec, vals[0]);
+		pyro_buf_uvarint(&rec, vals[1]);
 		put_label(&rec, &sub, s_tid, PB_L_NUM, th->native_id, 0);
 		if (th->name != PYRO_NO_ID) {
 			uint64_t name = str_of(&st, p, th->name);
@@ -299,7 +265,7 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 			if (name)
 				put_label(&rec, &sub, s_tname, PB_L_STR, name, 0);
 		}
-		if (several_interps)
+		if (v->several_interps)
 			put_label(&rec, &sub, s_interp, PB_L_NUM, (uint64_t)th->interp, s_id);
 		put_sub(&msg, PB_SAMPLE, &rec);
 		if (msg.oom)
@@ -357,12 +323,12 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	put_int(&msg, PB_DURATION_NANOS, duration);
 	put_value_type(&msg, &sub, PB_PERIOD_TYPE, s_time, s_ns);
 	put_int(&msg, PB_PERIOD, p->header.rate_hz ? 1000000000u / p->header.rate_hz : 0);
-	vals[0] = str_cstr(&st, cmdline);
+	vals[0] = str_add(&st, (const char *)cmdline.data, cmdline.len);
 	vals[1] = str_cstr(&st, pyver);
 	put_tag(&msg, PB_COMMENT, WIRE_LEN);
-	put_varint(&msg, varint_len(vals[0]) + varint_len(vals[1]));
-	put_varint(&msg, vals[0]);
-	put_varint(&msg, vals[1]);
+	pyro_buf_uvarint(&msg, varint_len(vals[0]) + varint_len(vals[1]));
+	pyro_buf_uvarint(&msg, vals[0]);
+	pyro_buf_uvarint(&msg, vals[1]);
 	put_int(&msg, PB_DEFAULT_SAMPLE_TYPE, s_time);
 
 	if (st.oom)
@@ -381,7 +347,7 @@ out:
 	free(chain);
 	free(loc_of);
 	free(frame_of_loc);
-	free(cmdline);
+	pyro_buf_release(&cmdline);
 	free(pyver);
 	pyro_buf_release(&msg);
 	pyro_buf_release(&sub);

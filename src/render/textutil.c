@@ -148,3 +148,39 @@ const char *pyro_safe(const char *s, char *buf, size_t n)
 	buf[i] = '\0';
 	return buf;
 }
+
+void pyro_thread_label(struct pyro_buf *b, const struct pyro_view *v, size_t t)
+{
+	const struct pyro_thread *th = &v->p->threads[t];
+	int named = th->name != PYRO_NO_ID;
+
+	b->len = 0;
+	pyro_buf_printf(b, "thread %llu", (unsigned long long)th->native_id);
+	if (!named && !v->several_interps)
+		return;
+	pyro_buf_append(b, " (", 2);
+	if (named) {
+		const char *s = pyro_profile_str(v->p, th->name);
+
+		pyro_buf_append(b, s, strlen(s));
+	}
+	if (v->several_interps)
+		pyro_buf_printf(b, "%sinterp %lld", named ? ", " : "", (long long)th->interp);
+	pyro_buf_putc(b, ')');
+}
+
+void pyro_command_line(struct pyro_buf *b, const struct pyro_profile *p)
+{
+	size_t i;
+
+	b->len = 0;
+	for (i = 0; i < p->header.argc; i++) {
+		const char *a = p->header.argv[i] ? p->header.argv[i] : "";
+
+		if (i)
+			pyro_buf_putc(b, ' ');
+		pyro_buf_append(b, a, strlen(a));
+	}
+	if (!b->len)
+		pyro_buf_printf(b, "pid %llu", (unsigned long long)p->header.pid);
+}

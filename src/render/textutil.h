@@ -1,10 +1,13 @@
 /*
- * textutil.h - small pieces the text renderers share: times, percentages,
- * paths shown relative to the working directory, and source files read
- * for listing.
+ * textutil.h - small pieces the renderers share: times, percentages,
+ * paths shown relative to the working directory, labels for threads and
+ * the command, and source files read for listing.
  */
 #ifndef PYRO_RENDER_TEXTUTIL_H
 #define PYRO_RENDER_TEXTUTIL_H
+
+#include "analysis/view.h"
+#include "util/buf.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -37,4 +40,11 @@ void pyro_source_release(struct pyro_source *s);
 /* s, or a copy in buf (n bytes, cut if longer) with control characters
  * (newlines, terminal escapes) replaced by '?', for one-line text output. */
 const char *pyro_safe(const char *s, char *buf, size_t n);
+/* b = "thread 4242", then " (name, interp 1)" with whichever is known; the
+ * interpreter only when the profile has more than one. */
+void pyro_thread_label(struct pyro_buf *b, const struct pyro_view *v, size_t t);
+/* b = the target's command line joined by spaces, or "pid N" when it was
+ * attached to (no command known). Check b->oom. */
+void pyro_command_line(struct pyro_buf *b, const struct pyro_profile *p);
+
 #endif
