@@ -103,3 +103,67 @@ void pyro_stats_release(struct pyro_stats *s)
 	free(s->line_of);
 	memset(s, 0, sizeof(*s));
 }
+
+/* qsort has no context argument in C11; the sorts below run one at a time. */
+static const struct pyro_stats *sorting;
+static int sorting_by_total;
+
+static int cmp_u64_desc(uint64_t a, uint64_t b)
+{
+	return a < b ? 1 : a > b ? -1 : 0;
+}
+
+static int fn_order(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct pyro_totals *x = &sorting->fn[i], *y = &sorting->fn[j];
+	int c = sorting_by_total ? cmp_u64_desc(x->total_ns, y->total_ns) : cmp_u64_desc(x->self_ns, y->self_ns);
+
+	if (!c)
+		c = sorting_by_total ? cmp_u64_desc(x->self_ns, y->self_ns) : cmp_u64_desc(x->total_ns, y->total_ns);
+	return c ? c : (i < j ? -1 : 1);
+}
+
+static int line_order(const void *a, const void *b)
+{
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	const struct pyro_totals *x = &sorting->lines[i].t, *y = &sorting->lines[j].t;
+	int c = cmp_u64_desc(x->self_ns, y->self_ns);
+
+	if (!c)
+		c = cmp_u64_desc(x->total_ns, y->total_ns);
+	return c ? c : (i < j ? -1 : 1);
+}
+
+uint32_t *pyro_stats_fns_sorted(const struct pyro_stats *s, size_t nfns, int by_total)
+{
+	uint32_t *order = malloc((nfns + 1) * sizeof(*order));
+	size_t i;
+
+	if (!order)
+		return NULL;
+	for (i = 0; i < nfns; i++)
+		order[i] = (uint32_t)i;
+	sorting = s;
+	sorting_by_total = by_total;
+	if (nfns)
+		qsort(order, nfns, sizeof(*order), fn_order);
+	return order;
+}
+
+uint32_t *pyro_stats_lines_sorted(const struct pyro_stats *s, size_t *n)
+{
+	uint32_t *order = malloc((s->nlines + 1) * sizeof(*order));
+	size_t i;
+
+	*n = 0;
+	if (!order)
+		return NULL;
+	for (i = 0; i < s->nlines; i++)
+		if (s->lines[i].t.total_ns || s->lines[i].t.total_samples)
+			order[(*n)++] = (uint32_t)i;
+	sorting = s;
+	if (*n)
+		qsort(order, *n, sizeof(*order), line_order);
+	return order;
+}

@@ -32,4 +32,12 @@ struct pyro_stats {
 int pyro_stats_compute(struct pyro_stats *s, const struct pyro_view *v);
 void pyro_stats_release(struct pyro_stats *s);
 
+/* Function indexes (0 .. nfns-1) sorted by self time, descending (by total
+ * time when by_total), ties by the other time, then index. NULL on ENOMEM;
+ * the caller frees. */
+uint32_t *pyro_stats_fns_sorted(const struct pyro_stats *s, size_t nfns, int by_total);
+/* Indexes of the lines with samples, sorted by self time, descending, ties
+ * by total time, then index; *n is how many. NULL on ENOMEM. */
+uint32_t *pyro_stats_lines_sorted(const struct pyro_stats *s, size_t *n);
+
 #endif

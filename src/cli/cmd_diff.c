@@ -84,17 +84,8 @@ int cmd_diff(int argc, char **argv)
 	ro.label_before = argv[optind];
 	ro.label_after = argv[optind + 1];
 	for (i = 0; i < 2; i++) {
-		if (pyro_profile_read(argv[optind + i], &p[i]) < 0) {
-			pyro_err_print();
+		if (cli_load(argv[optind + i], &p[i], &v[i]) < 0)
 			goto out;
-		}
-		if (p[i].warning[0])
-			fprintf(stderr, "pyrometer: warning: %s: %s\n", argv[optind + i], p[i].warning);
-		if (pyro_view_init(&v[i], &p[i]) < 0) {
-			fprintf(stderr, "pyrometer: error: out of memory reading %s\n", argv[optind + i]);
-			pyro_profile_release(&p[i]);
-			goto out;
-		}
 		loaded++;
 	}
 	if (cli_output_open(&o, output) < 0) {

@@ -113,6 +113,7 @@ int cmd_record(int argc, char **argv)
 	struct sampler_opts o;
 	struct sampler_result res;
 	struct pyro_profile prof;
+	struct pyro_view view;
 	struct pyro_render_opts ro = { 10, 0.5, NULL, NULL };
 	const char *format = NULL, *rendered = NULL;
 	char pyro_path[PATH_MAX], rendered_buf[PATH_MAX];
@@ -205,23 +206,14 @@ int cmd_record(int argc, char **argv)
 		pyro_err_print();
 		goto wait_child;
 	}
-	rc = pyro_profile_read(res.output, &prof);
-	if (rc < 0) {
-		pyro_err_print();
+	if (cli_load(res.output, &prof, &view) < 0) {
+		rc = -1;
 		goto wait_child;
 	}
-	if (prof.warning[0])
-		fprintf(stderr, "pyrometer: warning: %s\n", prof.warning);
 	fputc('\n', stderr);
-	{
-		struct pyro_view view;
-
-		rc = pyro_view_init(&view, &prof);
-		if (rc == 0)
-			rc = pyro_render_text(&view, &ro, stderr);
-		pyro_view_release(&view);
-	}
-	pyro_profile_release(&prof);
+	rc = pyro_render_text(&view, &ro, stderr);
+	if (rc < 0)
+		pyro_err_print();
 	if (format && !rendered) {
 		rendered_path_for(res.output, format, rendered_buf, sizeof(rendered_buf));
 		rendered = rendered_buf;
@@ -229,9 +221,8 @@ int cmd_record(int argc, char **argv)
 	if (stat(res.output, &st) == 0)
 		fprintf(stderr, "\nProfile written to %s (%.1f KiB).", res.output, (double)st.st_size / 1024.0);
 	if (rendered) {
-		int rrc = cli_render_file(res.output, format, &ro, rendered);
-
-		if (rrc == 0)
+		/* From the view the summary used: the file is read once. */
+		if (cli_render(&view, format, &ro, rendered) == 0)
 			fprintf(stderr, " %s written to %s.\n", format, rendered);
 		else if (rc == 0)
 			rc = -1;
@@ -239,6 +230,8 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, " Next: pyrometer report %s --format html -o %.*s.html\n", res.output,
 			(int)(strlen(res.output) > 5 ? strlen(res.output) - 5 : strlen(res.output)), res.output);
 	}
+	pyro_view_release(&view);
+	pyro_profile_release(&prof);
 wait_child:
 	if (!o.pid && res.pid > 0 && code < 0) {
 		int status;

@@ -60,45 +60,42 @@ int cli_parse_percent(const char *arg, double *pct)
 	return 0;
 }
 
-int cli_render_file(const char *path, const char *format, const struct pyro_render_opts *ro, const char *output)
+int cli_load(const char *path, struct pyro_profile *p, struct pyro_view *v)
 {
-	struct pyro_profile p;
-	struct pyro_view v;
-	pyro_render_fn fn;
-	struct cli_output o;
-	int rc, binary = 0;
-
-	fn = pyro_render_find(format, &binary);
-	if (pyro_profile_read(path, &p) < 0) {
+	if (pyro_profile_read(path, p) < 0) {
 		pyro_err_print();
-		return 1;
+		return -1;
 	}
-	if (p.warning[0])
-		fprintf(stderr, "pyrometer: warning: %s: %s\n", path, p.warning);
-	if (pyro_view_init(&v, &p) < 0) {
+	if (p->warning[0])
+		fprintf(stderr, "pyrometer: warning: %s: %s\n", path, p->warning);
+	if (pyro_view_init(v, p) < 0) {
 		fprintf(stderr, "pyrometer: error: out of memory reading %s\n", path);
-		pyro_profile_release(&p);
-		return 1;
+		pyro_profile_release(p);
+		return -1;
 	}
+	return 0;
+}
+
+int cli_render(const struct pyro_view *v, const char *format, const struct pyro_render_opts *ro, const char *output)
+{
+	struct cli_output o;
+	int binary = 0, rc;
+	pyro_render_fn fn = pyro_render_find(format, &binary);
+
 	if (!output && binary && isatty(fileno(stdout))) {
 		fprintf(stderr, "pyrometer: error: the %s format is binary; give -o FILE\n", format);
-		rc = EXIT_USAGE;
-		goto out;
+		return EXIT_USAGE;
 	}
 	if (cli_output_open(&o, output) < 0) {
 		pyro_err_print();
-		rc = 1;
-		goto out;
+		return 1;
 	}
-	rc = cli_output_close(&o, fn(&v, ro, o.f));
+	rc = cli_output_close(&o, fn(v, ro, o.f));
 	if (rc < 0) {
 		pyro_err_print();
-		rc = 1;
+		return 1;
 	}
-out:
-	pyro_view_release(&v);
-	pyro_profile_release(&p);
-	return rc;
+	return 0;
 }
 
 int cmd_report(int argc, char **argv)
@@ -113,7 +110,9 @@ int cmd_report(int argc, char **argv)
 	};
 	const char *format = "text", *output = NULL;
 	struct pyro_render_opts ro = { 10, 0.5, NULL, NULL };
-	int c;
+	struct pyro_profile p;
+	struct pyro_view v;
+	int c, rc;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "f:o:n:h", longopts, NULL)) != -1) {
@@ -150,5 +149,10 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "pyrometer: error: unknown format '%s' (%s)\n", format, pyro_render_names());
 		return EXIT_USAGE;
 	}
-	return cli_render_file(argv[optind], format, &ro, output);
+	if (cli_load(argv[optind], &p, &v) < 0)
+		return 1;
+	rc = cli_render(&v, format, &ro, output);
+	pyro_view_release(&v);
+	pyro_profile_release(&p);
+	return rc;
 }

@@ -15,6 +15,12 @@ int cmd_diff(int argc, char **argv);
 #include <stdio.h>
 
 struct pyro_render_opts;
+struct pyro_profile;
+struct pyro_view;
+
+/* Read path and build its view; warn about a file cut short. Returns 0, or
+ * -1 with the error printed (nothing to release). */
+int cli_load(const char *path, struct pyro_profile *p, struct pyro_view *v);
 
 /* A command's output: stdout (path NULL), or a file created complete. */
 struct cli_output {
@@ -32,8 +38,8 @@ int cli_output_close(struct cli_output *o, int rc);
 /* Shared option parsing: print the error and return -1 when bad. */
 int cli_parse_top(const char *arg, unsigned *top);
 int cli_parse_percent(const char *arg, double *pct);
-/* Read path and write it in format to output (stdout when NULL). Returns
- * an exit code: 0, 1 (error printed) or EXIT_USAGE. */
-int cli_render_file(const char *path, const char *format, const struct pyro_render_opts *ro, const char *output);
+/* Write v in format (a name pyro_render_find knows) to output (stdout when
+ * NULL). Returns an exit code: 0, 1 (error printed) or EXIT_USAGE. */
+int cli_render(const struct pyro_view *v, const char *format, const struct pyro_render_opts *ro, const char *output);
 
 #endif

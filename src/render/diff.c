@@ -85,14 +85,8 @@ int pyro_render_diff_text(const struct pyro_view *before, const struct pyro_view
 
 static void put_totals(FILE *out, const char *name, const struct pyro_totals *t)
 {
-	fprintf(out, ",\"%s\":{\"self_ns\":", name);
-	pyro_json_u64(out, t->self_ns);
-	fputs(",\"total_ns\":", out);
-	pyro_json_u64(out, t->total_ns);
-	fputs(",\"self_samples\":", out);
-	pyro_json_u64(out, t->self_samples);
-	fputs(",\"total_samples\":", out);
-	pyro_json_u64(out, t->total_samples);
+	fprintf(out, ",\"%s\":{", name);
+	pyro_json_totals(out, t);
 	putc_unlocked('}', out);
 }
 

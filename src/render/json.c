@@ -11,6 +11,7 @@
 #include "analysis/stats.h"
 #include "analysis/tree.h"
 #include "render/render.h"
+#include "render/textutil.h"
 #include "util/err.h"
 #include "util/json.h"
 
@@ -18,50 +19,6 @@
 #include <stdlib.h>
 
 #define REPORT_VERSION 1
-
-static const struct pyro_stats *sort_stats;
-
-static int fn_by_self(const void *a, const void *b)
-{
-	const struct pyro_totals *x = &sort_stats->fn[*(const uint32_t *)a], *y = &sort_stats->fn[*(const uint32_t *)b];
-
-	if (x->self_ns != y->self_ns)
-		return x->self_ns < y->self_ns ? 1 : -1;
-	if (x->total_ns != y->total_ns)
-		return x->total_ns < y->total_ns ? 1 : -1;
-	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
-static int line_by_self(const void *a, const void *b)
-{
-	const struct pyro_line_totals *x = &sort_stats->lines[*(const uint32_t *)a];
-	const struct pyro_line_totals *y = &sort_stats->lines[*(const uint32_t *)b];
-
-	if (x->t.self_ns != y->t.self_ns)
-		return x->t.self_ns < y->t.self_ns ? 1 : -1;
-	if (x->t.total_ns != y->t.total_ns)
-		return x->t.total_ns < y->t.total_ns ? 1 : -1;
-	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
-}
-
-static void key(FILE *out, const char *k)
-{
-	putc_unlocked('"', out);
-	fputs(k, out);
-	fputs("\":", out);
-}
-
-static void put_totals(FILE *out, const struct pyro_totals *t)
-{
-	key(out, "self_ns");
-	pyro_json_u64(out, t->self_ns);
-	fputs(",\"total_ns\":", out);
-	pyro_json_u64(out, t->total_ns);
-	fputs(",\"self_samples\":", out);
-	pyro_json_u64(out, t->self_samples);
-	fputs(",\"total_samples\":", out);
-	pyro_json_u64(out, t->total_samples);
-}
 
 static void put_metadata(FILE *out, const struct pyro_view *v)
 {
@@ -164,23 +121,15 @@ int pyro_render_json(const struct pyro_view *v, const struct pyro_render_opts *o
 		pyro_stats_release(&st);
 		return pyro_err_set(ENOMEM, "out of memory writing the JSON report");
 	}
-	fn_order = malloc((v->nfns + 1) * sizeof(*fn_order));
+	fn_order = pyro_stats_fns_sorted(&st, v->nfns, 0);
 	fn_id = malloc((v->nfns + 1) * sizeof(*fn_id));
-	line_order = malloc((st.nlines + 1) * sizeof(*line_order));
+	line_order = pyro_stats_lines_sorted(&st, &nl);
 	if (!fn_order || !fn_id || !line_order) {
 		rc = pyro_err_set(ENOMEM, "out of memory writing the JSON report");
 		goto out;
 	}
-	sort_stats = &st;
-	for (i = 0; i < v->nfns; i++)
-		fn_order[i] = (uint32_t)i;
-	qsort(fn_order, v->nfns, sizeof(*fn_order), fn_by_self);
 	for (i = 0; i < v->nfns; i++)
 		fn_id[fn_order[i]] = (uint32_t)i;
-	for (i = 0; i < st.nlines; i++)
-		if (st.lines[i].t.total_ns || st.lines[i].t.total_samples)
-			line_order[nl++] = (uint32_t)i;
-	qsort(line_order, nl, sizeof(*line_order), line_by_self);
 
 	fprintf(out, "{\"format\":\"pyrometer-report\",\"version\":%d,\n", REPORT_VERSION);
 	put_metadata(out, v);
@@ -198,7 +147,7 @@ int pyro_render_json(const struct pyro_view *v, const struct pyro_render_opts *o
 		fputs(",\"first_line\":", out);
 		pyro_json_i64(out, fn->first_line);
 		putc_unlocked(',', out);
-		put_totals(out, &st.fn[fn_order[i]]);
+		pyro_json_totals(out, &st.fn[fn_order[i]]);
 		putc_unlocked('}', out);
 	}
 	fputs("],\n\"lines\":[", out);
@@ -210,7 +159,7 @@ int pyro_render_json(const struct pyro_view *v, const struct pyro_render_opts *o
 		fputs(",\"line\":", out);
 		pyro_json_i64(out, l->line);
 		putc_unlocked(',', out);
-		put_totals(out, &l->t);
+		pyro_json_totals(out, &l->t);
 		putc_unlocked('}', out);
 	}
 	fputs("],\n\"call_tree\":[", out);
@@ -233,7 +182,7 @@ int pyro_render_json(const struct pyro_view *v, const struct pyro_render_opts *o
 		else
 			pyro_json_u64(out, fn_id[n->fn]);
 		putc_unlocked(',', out);
-		put_totals(out, &t);
+		pyro_json_totals(out, &t);
 		putc_unlocked('}', out);
 	}
 	fputs("]}\n", out);

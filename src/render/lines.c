@@ -29,27 +29,11 @@
 #define LINES_FOLD 4       /* a run of more unsampled lines than this is folded */
 #define LINES_TAIL_MAX 40  /* body lines shown after the last sampled one */
 
-struct fn_rank {
-	uint32_t fn;
-	uint64_t self_ns, total_ns;
-};
-
 static int by_line(const void *a, const void *b)
 {
 	const struct pyro_line_totals *x = *(struct pyro_line_totals *const *)a, *y = *(struct pyro_line_totals *const *)b;
 
 	return x->line < y->line ? -1 : x->line > y->line;
-}
-
-static int by_self(const void *a, const void *b)
-{
-	const struct fn_rank *x = a, *y = b;
-
-	if (x->self_ns != y->self_ns)
-		return x->self_ns < y->self_ns ? 1 : -1;
-	if (x->total_ns != y->total_ns)
-		return x->total_ns < y->total_ns ? 1 : -1;
-	return x->fn < y->fn ? -1 : x->fn > y->fn;
 }
 
 static int indent_of(const char *s)
@@ -73,10 +57,10 @@ static void put_row(FILE *out, const struct pyro_totals *l, uint64_t whole, int3
 }
 
 /* One function's listing; ls holds its sampled lines sorted by line. */
-static void put_function(FILE *out, const struct pyro_view *v, const struct fn_rank *r, struct pyro_line_totals **ls,
+static void put_function(FILE *out, const struct pyro_view *v, uint32_t fn_ix, const struct pyro_totals *r, struct pyro_line_totals **ls,
 			 size_t n, uint64_t whole)
 {
-	const struct pyro_view_fn *fn = &v->fns[r->fn];
+	const struct pyro_view_fn *fn = &v->fns[fn_ix];
 	const char *path = pyro_profile_str(v->p, fn->file);
 	struct pyro_source src;
 	char t1[32], t2[32], nb[512], fb[512];
@@ -163,34 +147,31 @@ int pyro_render_lines(const struct pyro_view *v, const struct pyro_render_opts *
 	const struct pyro_profile *p = v->p;
 	struct pyro_stats st;
 	struct pyro_line_totals **sorted = NULL;
-	struct fn_rank *fns = NULL;
+	uint32_t *fns = NULL;
 	size_t i, top = o && o->top ? o->top : 10;
 	int rc = 0;
 
 	if (pyro_stats_compute(&st, v) < 0)
 		return pyro_err_set(ENOMEM, "out of memory listing lines");
 	sorted = calloc(st.nlines + 1, sizeof(*sorted));
-	fns = calloc(v->nfns + 1, sizeof(*fns));
+	fns = pyro_stats_fns_sorted(&st, v->nfns, 0);
 	if (!sorted || !fns) {
 		rc = pyro_err_set(ENOMEM, "out of memory listing lines");
 		goto out;
 	}
-	for (i = 0; i < v->nfns; i++)
-		fns[i] = (struct fn_rank){ (uint32_t)i, st.fn[i].self_ns, st.fn[i].total_ns };
-	qsort(fns, v->nfns, sizeof(*fns), by_self);
 	fprintf(out, "Hottest functions by self time, line by line (%s time; %% of all samples: %s)\n",
 		p->header.mode == PYRO_MODE_CPU ? "cpu" : "wall",
 		"total includes the Python calls a line made, self does not");
-	if (!v->nfns || !fns[0].self_ns)
+	if (!v->nfns || !st.fn[fns[0]].self_ns)
 		fprintf(out, "\n(no samples with Python frames)\n");
-	for (i = 0; i < v->nfns && i < top && fns[i].self_ns; i++) {
+	for (i = 0; i < v->nfns && i < top && st.fn[fns[i]].self_ns; i++) {
 		size_t n = 0, k;
 
 		for (k = 0; k < st.nlines; k++)
-			if (st.lines[k].fn == fns[i].fn && st.lines[k].t.total_ns)
+			if (st.lines[k].fn == fns[i] && st.lines[k].t.total_ns)
 				sorted[n++] = &st.lines[k];
 		qsort(sorted, n, sizeof(*sorted), by_line);
-		put_function(out, v, &fns[i], sorted, n, v->total_ns);
+		put_function(out, v, fns[i], &st.fn[fns[i]], sorted, n, v->total_ns);
 	}
 	if (ferror(out))
 		rc = pyro_err_set(EIO, "cannot write the line listing");

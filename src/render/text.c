@@ -77,34 +77,6 @@ static void put_interpreters(const struct pyro_view *v, FILE *out)
 	fprintf(out, "%s\n", more ? ", ..." : "");
 }
 
-static const struct pyro_stats *sort_stats;
-
-static int fn_by_self(const void *a, const void *b)
-{
-	const struct pyro_totals *x = &sort_stats->fn[*(const uint32_t *)a], *y = &sort_stats->fn[*(const uint32_t *)b];
-
-	if (x->self_ns != y->self_ns)
-		return x->self_ns < y->self_ns ? 1 : -1;
-	return x->total_ns < y->total_ns ? 1 : (x->total_ns > y->total_ns ? -1 : 0);
-}
-
-static int fn_by_total(const void *a, const void *b)
-{
-	const struct pyro_totals *x = &sort_stats->fn[*(const uint32_t *)a], *y = &sort_stats->fn[*(const uint32_t *)b];
-
-	if (x->total_ns != y->total_ns)
-		return x->total_ns < y->total_ns ? 1 : -1;
-	return x->self_ns < y->self_ns ? 1 : (x->self_ns > y->self_ns ? -1 : 0);
-}
-
-static int line_by_self(const void *a, const void *b)
-{
-	const struct pyro_line_totals *x = &sort_stats->lines[*(const uint32_t *)a];
-	const struct pyro_line_totals *y = &sort_stats->lines[*(const uint32_t *)b];
-
-	return x->t.self_ns < y->t.self_ns ? 1 : (x->t.self_ns > y->t.self_ns ? -1 : 0);
-}
-
 /* One row of a function table: first the time sorted on, then the other. */
 static void put_fn_row(FILE *out, const struct pyro_view *v, uint32_t fn, uint64_t first, uint64_t second)
 {
@@ -132,12 +104,6 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 
 	if (pyro_stats_compute(&st, v) < 0)
 		return pyro_err_set(ENOMEM, "out of memory summarizing the profile");
-	order = malloc((v->nfns > st.nlines ? v->nfns : st.nlines) * sizeof(*order) + 1);
-	if (!order) {
-		rc = pyro_err_set(ENOMEM, "out of memory summarizing the profile");
-		goto out;
-	}
-	sort_stats = &st;
 	for (i = 0; i < p->nthreads; i++)
 		threads += v->thread_samples[i] != 0;
 	if (p->end.present) {
@@ -173,27 +139,27 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 		goto out;
 	}
 
-	for (i = 0; i < v->nfns; i++)
-		order[i] = (uint32_t)i;
-	qsort(order, v->nfns, sizeof(*order), fn_by_self);
+	if (!(order = pyro_stats_fns_sorted(&st, v->nfns, 0)))
+		goto oom;
 	fprintf(out, "\nTop functions by self time\n");
 	fprintf(out, "  %7s %10s %7s %10s  %s\n", "self%", "self", "total%", "total", "function");
 	for (i = 0; i < v->nfns && i < top && st.fn[order[i]].self_ns; i++)
 		put_fn_row(out, v, order[i], st.fn[order[i]].self_ns, st.fn[order[i]].total_ns);
 
-	qsort(order, v->nfns, sizeof(*order), fn_by_total);
+	free(order);
+	if (!(order = pyro_stats_fns_sorted(&st, v->nfns, 1)))
+		goto oom;
 	fprintf(out, "\nTop functions by total time\n");
 	fprintf(out, "  %7s %10s %7s %10s  %s\n", "total%", "total", "self%", "self", "function");
 	for (i = 0; i < v->nfns && i < top && st.fn[order[i]].total_ns; i++)
 		put_fn_row(out, v, order[i], st.fn[order[i]].total_ns, st.fn[order[i]].self_ns);
 
-	for (i = n = 0; i < st.nlines; i++)
-		if (st.lines[i].t.self_ns)
-			order[n++] = (uint32_t)i;
-	qsort(order, n, sizeof(*order), line_by_self);
+	free(order);
+	if (!(order = pyro_stats_lines_sorted(&st, &n)))
+		goto oom;
 	fprintf(out, "\nHottest lines\n");
 	fprintf(out, "  %7s %10s  %s\n", "self%", "self", "line");
-	for (i = 0; i < n && i < top; i++) {
+	for (i = 0; i < n && i < top && st.lines[order[i]].t.self_ns; i++) {
 		const struct pyro_line_totals *l = &st.lines[order[i]];
 		const struct pyro_view_fn *f = &v->fns[l->fn];
 		char src[80];
@@ -204,6 +170,9 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 			pyro_show_path(pyro_safe(pyro_profile_str(p, f->file), fb, sizeof(fb))), l->line,
 			pyro_safe(pyro_profile_str(p, f->name), nb, sizeof(nb)), src[0] ? "    | " : "", src);
 	}
+	goto out;
+oom:
+	rc = pyro_err_set(ENOMEM, "out of memory summarizing the profile");
 out:
 	free(order);
 	pyro_stats_release(&st);

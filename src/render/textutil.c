@@ -2,6 +2,7 @@
  * textutil.c - shared helpers of the text renderers (textutil.h).
  */
 #include "render/textutil.h"
+#include "util/json.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -183,4 +184,16 @@ void pyro_command_line(struct pyro_buf *b, const struct pyro_profile *p)
 	}
 	if (!b->len)
 		pyro_buf_printf(b, "pid %llu", (unsigned long long)p->header.pid);
+}
+
+void pyro_json_totals(FILE *out, const struct pyro_totals *t)
+{
+	fputs("\"self_ns\":", out);
+	pyro_json_u64(out, t->self_ns);
+	fputs(",\"total_ns\":", out);
+	pyro_json_u64(out, t->total_ns);
+	fputs(",\"self_samples\":", out);
+	pyro_json_u64(out, t->self_samples);
+	fputs(",\"total_samples\":", out);
+	pyro_json_u64(out, t->total_samples);
 }

@@ -6,11 +6,12 @@
 #ifndef PYRO_RENDER_TEXTUTIL_H
 #define PYRO_RENDER_TEXTUTIL_H
 
-#include "analysis/view.h"
+#include "analysis/stats.h"
 #include "util/buf.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* "1.234s", "12.3ms"; negative values for diffs ("-0.800s"). */
 void pyro_fmt_time(char *buf, size_t n, uint64_t ns);
@@ -46,5 +47,9 @@ void pyro_thread_label(struct pyro_buf *b, const struct pyro_view *v, size_t t);
 /* b = the target's command line joined by spaces, or "pid N" when it was
  * attached to (no command known). Check b->oom. */
 void pyro_command_line(struct pyro_buf *b, const struct pyro_profile *p);
+
+/* "self_ns":..,"total_ns":..,"self_samples":..,"total_samples":.. (the
+ * members only), as the JSON report and diff write them. */
+void pyro_json_totals(FILE *out, const struct pyro_totals *t);
 
 #endif
