@@ -297,3 +297,60 @@ def tracer_pid(pid):
             if line.startswith("TracerPid:"):
                 return int(line.split()[1])
     raise AssertionError("no TracerPid in /proc/%d/status" % pid)
+
+
+# --- .pyro files written by hand (docs/FORMAT.md), for cases no recording produces ----
+
+def uvarint(n):
+    """Unsigned LEB128."""
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def svarint(n):
+    """Zigzag, then LEB128."""
+    return uvarint((n << 1) ^ (n >> 63) if n >= 0 else ((-n) << 1) - 1)
+
+
+def lstring(s):
+    b = s.encode("utf-8")
+    return uvarint(len(b)) + b
+
+
+def write_pyro(path, strings, frames, stacks, threads, samples, argv=("python3",), rate_hz=1000,
+               mode=0, python="3.12.1", producer="handmade", pid=4242,
+               start_ns=1700000000000000000, end=True):
+    """Write a .pyro file. frames: (name, file, first_line, line) string ids; stacks:
+    (parent or None, frame); threads: (native_id, name id or None, interp); samples:
+    (thread, stack or None, time_ns, weight_ns) in time order; mode 0 wall, 1 cpu. With
+    end=False there is no END chunk, as when the recorder was killed."""
+    def chunk(kind, payload):
+        return uvarint(kind) + uvarint(len(payload)) + payload
+    out = bytearray(b"\x89PYRO\r\n\x1a\x01\x01L\x00")
+    out += chunk(1, lstring(producer) + lstring(python) + uvarint(len(argv)) +
+                 b"".join(lstring(a) for a in argv) + uvarint(pid) + uvarint(start_ns) +
+                 uvarint(mode) + uvarint(rate_hz))
+    out += chunk(2, uvarint(0) + uvarint(len(strings)) + b"".join(lstring(s) for s in strings))
+    out += chunk(3, uvarint(0) + uvarint(len(frames)) + b"".join(
+        uvarint(n) + uvarint(f) + svarint(first) + svarint(line) + uvarint(0)
+        for n, f, first, line in frames))
+    out += chunk(4, uvarint(0) + uvarint(len(stacks)) + b"".join(
+        uvarint(0 if p is None else p + 1) + uvarint(f) for p, f in stacks))
+    out += chunk(5, uvarint(0) + uvarint(len(threads)) + b"".join(
+        uvarint(tid) + uvarint(0) + uvarint(0 if n is None else n + 1) for tid, n, _ in threads) +
+        b"".join(svarint(i) for _, _, i in threads))
+    body, last = bytearray(), 0
+    for thread, stack, time_ns, weight in samples:
+        body += (uvarint(thread) + uvarint(0 if stack is None else stack + 1) +
+                 uvarint(time_ns - last) + uvarint(weight))
+        last = time_ns
+    out += chunk(6, uvarint(len(samples)) + body)
+    if end:
+        out += chunk(7, uvarint(len(samples)) + uvarint(0) + uvarint(last) + uvarint(1))
+    Path(path).write_bytes(bytes(out))
+    return Path(path)

@@ -21,7 +21,7 @@ import subprocess
 
 import pytest
 
-from e2e_util import describe, parse_collapsed, report
+from e2e_util import describe, parse_collapsed, report, write_pyro
 
 RUN_TIMEOUT = 120
 SYNTH_SAMPLES = 3000
@@ -32,29 +32,6 @@ HOSTILE = ["<img src=x onerror=alert(1)>", "</script><script>alert(2)</script>",
 
 
 # --- a hand-made .pyro (docs/FORMAT.md) -------------------------------------------
-
-def uvarint(n):
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def svarint(n):
-    return uvarint((n << 1) ^ (n >> 63))
-
-
-def lstring(s):
-    b = s.encode("utf-8")
-    return uvarint(len(b)) + b
-
-
-def chunk(kind, payload):
-    return uvarint(kind) + uvarint(len(payload)) + payload
-
 
 MS = 1000000
 HAND_STRINGS = ["<module>", "/app/main.py", "f", "g", "<lambda>", "MainThread", "worker <1>;x"]
@@ -75,28 +52,12 @@ HAND_RATE = 250
 
 def write_hand_profile(path, frames=HAND_FRAMES, stacks=HAND_STACKS, threads=HAND_THREADS,
                        samples=HAND_SAMPLES):
-    """cpu mode, 250 Hz, no END chunk (so the duration is the last sample's time)."""
-    header = (lstring("handmade 1") + lstring("3.11.4") + uvarint(len(HAND_ARGV)) +
-              b"".join(lstring(a) for a in HAND_ARGV) + uvarint(4242) + uvarint(HAND_START_NS) +
-              uvarint(1) + uvarint(HAND_RATE))
-    strings = uvarint(0) + uvarint(len(HAND_STRINGS)) + b"".join(map(lstring, HAND_STRINGS))
-    frame_table = uvarint(0) + uvarint(len(frames)) + b"".join(
-        uvarint(n) + uvarint(f) + svarint(first) + svarint(line) + uvarint(0)
-        for n, f, first, line in frames)
-    stack_table = uvarint(0) + uvarint(len(stacks)) + b"".join(
-        uvarint(0 if parent is None else parent + 1) + uvarint(frame)
-        for parent, frame in stacks)
-    thread_table = uvarint(0) + uvarint(len(threads)) + b"".join(
-        uvarint(tid) + uvarint(0) + uvarint(0 if name is None else name + 1)
-        for tid, name, _ in threads) + b"".join(svarint(i) for _, _, i in threads)
-    sample_list = uvarint(len(samples)) + b"".join(
-        uvarint(t) + uvarint(0 if s is None else s + 1) + uvarint(10 * MS) + uvarint(w)
-        for t, s, w in samples)
-    data = (b"\x89PYRO\r\n\x1a" + bytes([1, 1, ord("L"), 0]) + chunk(1, header) +
-            chunk(2, strings) + chunk(3, frame_table) + chunk(4, stack_table) +
-            chunk(5, thread_table) + chunk(6, sample_list))
-    path.write_bytes(data)
-    return path
+    """cpu mode, 250 Hz, samples 10 ms apart, no END chunk (so the duration is the last
+    sample's time)."""
+    timed = [(t, s, 10 * MS * (i + 1), w) for i, (t, s, w) in enumerate(samples)]
+    return write_pyro(path, HAND_STRINGS, frames, stacks, threads, timed, argv=HAND_ARGV,
+                      rate_hz=HAND_RATE, mode=1, python="3.11.4", producer="handmade 1",
+                      start_ns=HAND_START_NS, end=False)
 
 
 # Worked out by hand from the tables above (see the pstats convention in FORMATS.md).

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_util import REPO, describe, parse_collapsed, report
+from e2e_util import REPO, describe, parse_collapsed, report, write_pyro
 
 BROWSER_DIR = REPO / "tests" / "browser"
 SPEEDSCOPE_DIR = BROWSER_DIR / "node_modules" / "speedscope" / "dist" / "release"
@@ -139,53 +139,6 @@ class Profile:
         return out
 
 
-def uv(n):
-    out = bytearray()
-    while True:
-        b = n & 0x7F
-        n >>= 7
-        out.append(b | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def sv(n):
-    return uv((n << 1) ^ (n >> 63) if n >= 0 else ((-n) << 1) - 1)
-
-
-def lstr(s):
-    b = s.encode()
-    return uv(len(b)) + b
-
-
-def write_pyro(path, argv, rate_hz, strings, frames, stacks, threads, samples, mode=0):
-    """A .pyro by hand. frames: (name, file, first_line, line) string ids; stacks:
-    (parent or None, frame); threads: (native_id, name id or None, interp); samples:
-    (thread, stack or None, time_ns, weight_ns) in time order."""
-    def chunk(kind, payload):
-        return uv(kind) + uv(len(payload)) + payload
-    out = bytearray(b"\x89PYRO\r\n\x1a\x01\x01L\x00")
-    out += chunk(1, lstr("handmade") + lstr("3.12.1") + uv(len(argv)) +
-                 b"".join(lstr(a) for a in argv) + uv(4242) + uv(1700000000000000000) +
-                 uv(mode) + uv(rate_hz))
-    out += chunk(2, uv(0) + uv(len(strings)) + b"".join(lstr(s) for s in strings))
-    out += chunk(3, uv(0) + uv(len(frames)) + b"".join(
-        uv(n) + uv(f) + sv(first) + sv(line) + uv(0) for n, f, first, line in frames))
-    out += chunk(4, uv(0) + uv(len(stacks)) + b"".join(
-        uv(0 if p is None else p + 1) + uv(f) for p, f in stacks))
-    out += chunk(5, uv(0) + uv(len(threads)) + b"".join(
-        uv(tid) + uv(0) + uv(0 if n is None else n + 1) for tid, n, _ in threads) +
-        b"".join(sv(i) for _, _, i in threads))
-    body, last = bytearray(), 0
-    for thread, stack, time, weight in samples:
-        body += uv(thread) + uv(0 if stack is None else stack + 1) + uv(time - last) + uv(weight)
-        last = time
-    out += chunk(6, uv(len(samples)) + body)
-    out += chunk(7, uv(len(samples)) + uv(0) + uv(last) + uv(1))
-    Path(path).write_bytes(bytes(out))
-    return Path(path)
-
-
 MS = 1000000
 HOSTILE_K = "</script><script>alert(3)</script>"
 
@@ -212,8 +165,8 @@ def handmade(tmp_path_factory):
         (0, 1, 210 * MS, 0),
     ]
     path = tmp_path_factory.mktemp("handmade") / "handmade.pyro"
-    return write_pyro(path, ["python3", "hand<made>.py"], 100, strings, frames, stacks,
-                      threads, samples)
+    return write_pyro(path, strings, frames, stacks, threads, samples,
+                      argv=["python3", "hand<made>.py"], rate_hz=100)
 
 
 @pytest.fixture(scope="module")
