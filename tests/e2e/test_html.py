@@ -64,19 +64,10 @@ def render_diff(pyrometer, before, after, out):
     return Path(out)
 
 
-# Line breaks to str.splitlines (which parse_collapsed uses) that a name may hold and the
-# collapsed format keeps; stood in for while parsing.
-ODD_BREAKS = {"\u2028": "<LS>", "\u2029": "<PS>", "\x85": "<NEL>", "\x0b": "<VT>", "\x0c": "<FF>",
-              "\x1c": "<FS>", "\x1d": "<GS>", "\x1e": "<RS>"}
-
-
 def collapsed(pyrometer, pyro):
     proc = report(pyrometer, pyro, "collapsed")
     assert proc.returncode == 0, describe(proc)
-    text = proc.stdout
-    for ch, sub in ODD_BREAKS.items():
-        text = text.replace(ch, sub)
-    return parse_collapsed(text)
+    return parse_collapsed(proc.stdout)
 
 
 def browser(scenario, html):
@@ -137,10 +128,7 @@ def us(ns):
 
 def clean(name):
     """A name as the collapsed format writes it."""
-    name = name.replace(";", ":").replace("\n", " ").replace("\r", " ")
-    for ch, sub in ODD_BREAKS.items():
-        name = name.replace(ch, sub)
-    return name
+    return name.replace(";", ":").replace("\n", " ").replace("\r", " ")
 
 
 def collapsed_key(tid, frames):
