@@ -30,7 +30,6 @@ struct cpy_code {
 	uint8_t fp[CPY_FINGERPRINT_MAX];
 	uint32_t seen_gen;             /* last sample that checked the fingerprint */
 	int fp_ok;                     /* fingerprint matched in sample seen_gen */
-	uint32_t decoded_gen;          /* the sample that decoded it */
 };
 
 #define CPY_CODE_MEMO 512 /* power of two */

@@ -531,24 +531,7 @@ static int resolve_codes(struct cpy_target *t, struct cpy_sample *s, uint32_t sa
 			}
 			e->seen_gen = sample_gen;
 			e->fp_ok = 1;
-			e->decoded_gen = sample_gen;
 		}
-	}
-	return 0;
-}
-
-/* Whether a thread's frames met a code object this sample decoded (new, or
- * an address whose fingerprint changed): only then may a code object have
- * been freed and its address reused between the walk and the read. */
-static int met_new_code(struct cpy_target *t, const struct cpy_sample *s, const struct cpy_thread *th, uint32_t gen)
-{
-	uint32_t k;
-
-	for (k = th->first; k < th->first + th->depth; k++) {
-		const struct cpy_code *e = cpy_code_cache_get(&t->codes, s->raw_code[k]);
-
-		if (!e || e->decoded_gen == gen)
-			return 1;
 	}
 	return 0;
 }
@@ -559,7 +542,6 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 	uint64_t interp;
 	size_t ni = 0, ti, fi;
 	uint32_t gen = ++t->sample_gen ? t->sample_gen : ++t->sample_gen;
-	uint64_t decoded;
 	int rc, attempt;
 
 	proc_mem_invalidate(&t->mem);
@@ -616,7 +598,6 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 		for (ti = 0; ti < s->nthreads; ti++)
 			s->threads[ti].interp_id = (int64_t)ni - 1 - s->threads[ti].interp_id;
 	cpy_resolve_native_tids(t, s);
-	decoded = t->codes.decoded + t->codes.reused;
 	rc = resolve_codes(t, s, gen, 0);
 	if (rc < 0)
 		return rc;
@@ -624,12 +605,10 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 	 * stack moved on meanwhile may have had a code object freed and its
 	 * address (and its strings') reused before the read: only a stack that
 	 * is still the one walked vouches that each frame's code object was
-	 * alive, and the same, when it was read. That can only go wrong where
-	 * a code object was decoded this sample (a stack of known code objects
-	 * whose fingerprints still match needs no second look). A thread that
-	 * moved on is walked and resolved again (its code objects are cached by
-	 * then, so the second pass is quick), WALK_TRIES times at most. */
-	for (attempt = 0; decoded != t->codes.decoded + t->codes.reused; attempt++) {
+	 * alive, and the same, when it was read. A thread that moved on is
+	 * walked and resolved again (its code objects are cached by then, so
+	 * the second pass is quick), WALK_TRIES times at most. */
+	for (attempt = 0;; attempt++) {
 		size_t from = s->nframes, again = 0;
 
 		for (ti = 0; ti < s->nthreads; ti++) {
@@ -637,7 +616,7 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 
 			if (th->torn || !th->depth || th->checked)
 				continue;
-			rc = met_new_code(t, s, th, gen) ? stack_unchanged(t, th, s) : 1;
+			rc = stack_unchanged(t, th, s);
 			if (rc < 0)
 				return rc;
 			if (rc == 1) {
