@@ -62,10 +62,6 @@ struct cpy_thread {
 	uint32_t first;                /* index of the leaf frame in cpy_sample.frames */
 	uint32_t depth;                /* frames, leaf first */
 	int torn;                      /* the walk failed a check: frames are not to be used */
-	/* What the walk started from, for checking the stack again later. */
-	uint64_t link_frame, link_cframe;  /* the frame link as read (and _PyCFrame) */
-	uint64_t frame_first, frame_second; /* innermost Python frame and its caller */
-	int checked;                   /* the stack was still the same after its code objects were read */
 };
 
 struct cpy_sample {

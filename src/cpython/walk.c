@@ -171,17 +171,17 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
  * popped and another pushed at the same address shows a different code
  * object or a caller that moved on. Returns 1 if unchanged,
  * 0 if the stack moved, -ESRCH if the process is gone. */
-static int stack_unchanged(struct cpy_target *t, const struct cpy_thread *th, const struct cpy_sample *s)
+static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, uint64_t frame, const struct cpy_thread *th,
+			   const struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
-	uint64_t ts = th->tstate, cframe = th->link_cframe, frame = th->link_frame;
 	uint64_t addr[5], link = 0, cur = 0, code = 0, caller_code = 0;
 	uint8_t caller_instr[8] = { 0 };
 	size_t len[5] = { 8, 8, 8, 8, 8 };
 	void *dst[5];
 	uint8_t ok[5];
 	size_t n = 0, i;
-	int check_code = frame && th->depth > 0 && th->frame_first == frame;
+	int check_code = frame && th->depth > 0 && s->raw_frame_first == frame;
 	int check_caller = th->depth > 1;
 	int rc;
 
@@ -198,9 +198,9 @@ static int stack_unchanged(struct cpy_target *t, const struct cpy_thread *th, co
 	if (check_caller) {
 		dst[n] = caller_instr;
 		len[n] = instr_width(l);
-		addr[n++] = th->frame_second + l->frame.instr;
+		addr[n++] = s->raw_frame_second + l->frame.instr;
 		dst[n] = &caller_code;
-		addr[n++] = th->frame_second + l->frame.code;
+		addr[n++] = s->raw_frame_second + l->frame.code;
 	}
 	rc = proc_readv(&t->mem, n, addr, len, dst, ok);
 	if (rc < 0)
@@ -246,11 +246,7 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
-			th->link_frame = frame;
-			th->link_cframe = cframe;
-			th->frame_first = s->raw_frame_first;
-			th->frame_second = s->raw_frame_second;
-			rc = stack_unchanged(t, th, s);
+			rc = stack_unchanged(t, ts, cframe, frame, th, s);
 			if (rc < 0)
 				return rc;
 			if (rc == 1) {
@@ -472,7 +468,7 @@ fail:
 
 /* Resolve every raw frame of the sample to a checked code entry and a line.
  * Frames whose code object cannot be read or trusted get code == NULL. */
-static int resolve_codes(struct cpy_target *t, struct cpy_sample *s, uint32_t sample_gen, size_t from)
+static int resolve_codes(struct cpy_target *t, struct cpy_sample *s, uint32_t sample_gen)
 {
 	struct cpy_code_cache *c = &t->codes;
 	uint64_t addrs[PROC_READV_MAX];
@@ -480,7 +476,7 @@ static int resolve_codes(struct cpy_target *t, struct cpy_sample *s, uint32_t sa
 	void *dsts[PROC_READV_MAX];
 	uint8_t ok[PROC_READV_MAX];
 	uint8_t (*fps)[CPY_FINGERPRINT_MAX] = t->fp_scratch;
-	size_t i = from;
+	size_t i = 0;
 	int rc;
 
 	while (i < s->nframes) {
@@ -540,9 +536,9 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
 	uint64_t interp;
-	size_t ni = 0, ti, fi;
+	size_t ni = 0, ti;
 	uint32_t gen = ++t->sample_gen ? t->sample_gen : ++t->sample_gen;
-	int rc, attempt;
+	int rc;
 
 	proc_mem_invalidate(&t->mem);
 	rc = proc_mem_prefetch(&t->mem);
@@ -598,55 +594,9 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 		for (ti = 0; ti < s->nthreads; ti++)
 			s->threads[ti].interp_id = (int64_t)ni - 1 - s->threads[ti].interp_id;
 	cpy_resolve_native_tids(t, s);
-	rc = resolve_codes(t, s, gen, 0);
+	rc = resolve_codes(t, s, gen);
 	if (rc < 0)
 		return rc;
-	/* Code objects are read after the walk, in one batch. A thread whose
-	 * stack moved on meanwhile may have had a code object freed and its
-	 * address (and its strings') reused before the read: only a stack that
-	 * is still the one walked vouches that each frame's code object was
-	 * alive, and the same, when it was read. A thread that moved on is
-	 * walked and resolved again (its code objects are cached by then, so
-	 * the second pass is quick), WALK_TRIES times at most. */
-	for (attempt = 0;; attempt++) {
-		size_t from = s->nframes, again = 0;
-
-		for (ti = 0; ti < s->nthreads; ti++) {
-			struct cpy_thread *th = &s->threads[ti];
-
-			if (th->torn || !th->depth || th->checked)
-				continue;
-			rc = stack_unchanged(t, th, s);
-			if (rc < 0)
-				return rc;
-			if (rc == 1) {
-				th->checked = 1;
-				continue;
-			}
-			t->retries++;
-			if (attempt + 1 >= WALK_TRIES) {
-				th->torn = 1;
-				continue;
-			}
-			if (!again++)
-				proc_mem_invalidate(&t->mem);
-			rc = walk_thread(t, s, th->tstate, th);
-			if (rc < 0)
-				return rc;
-			/* Its frames' code objects are checked again. */
-			for (fi = th->first; !th->torn && fi < th->first + th->depth; fi++) {
-				struct cpy_code *e = cpy_code_cache_get(&t->codes, s->raw_code[fi]);
-
-				if (e)
-					e->seen_gen = 0;
-			}
-		}
-		if (!again)
-			break;
-		rc = resolve_codes(t, s, gen, from);
-		if (rc < 0)
-			return rc;
-	}
 	if (pyro_array_grow((void **)&s->frames, &s->cap_frames, s->nframes, sizeof(*s->frames), SIZE_MAX) < 0)
 		return -ENOMEM;
 	for (ti = 0; ti < s->nthreads; ti++) {
