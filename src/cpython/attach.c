@@ -398,7 +398,8 @@ int cpy_attach(struct cpy_target *t, pid_t pid, int launching)
 			"(%s); reading it through its _Py_DebugOffsets with the 3.%d layout, checked field "
 			"by field\n",
 			t->version, SUPPORTED_RANGE, NEWEST_TESTED_MINOR);
-	/* The fingerprint: the object pointers that name the code and its line
+	/* The window of a code object's own fields that every sample compares
+	 * (code_objects.h): the object pointers that name the code and its line
 	 * table (contiguous in every version: filename, name, [qualname,]
 	 * linetable). Nothing the interpreter changes while running (warm-up
 	 * counters, versions, caches) may be inside it, or every sample would
@@ -419,8 +420,7 @@ int cpy_attach(struct cpy_target *t, pid_t pid, int launching)
 	}
 	t->seen = calloc(SEEN_CAP, sizeof(*t->seen));
 	t->seen_gen = calloc(SEEN_CAP, sizeof(*t->seen_gen));
-	t->fp_scratch = malloc(PROC_READV_MAX * sizeof(*t->fp_scratch));
-	if (!t->seen || !t->seen_gen || !t->fp_scratch) {
+	if (!t->seen || !t->seen_gen) {
 		rc = pyro_err_set(ENOMEM, "out of memory");
 		goto fail;
 	}
@@ -436,8 +436,13 @@ void cpy_target_release(struct cpy_target *t)
 	cpy_code_cache_release(&t->codes);
 	free(t->seen);
 	free(t->seen_gen);
-	free(t->fp_scratch);
-	t->fp_scratch = NULL;
+	free(t->chk.addr);
+	free(t->chk.len);
+	free(t->chk.dst);
+	free(t->chk.ok);
+	free(t->chk.buf);
+	free(t->chk.codes);
+	memset(&t->chk, 0, sizeof(t->chk));
 	t->seen = NULL;
 	t->seen_gen = NULL;
 }

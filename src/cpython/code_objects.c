@@ -24,6 +24,7 @@ void cpy_code_free(struct cpy_code *e)
 	free(e->qualname);
 	free(e->filename);
 	free(e->lines);
+	free(e->snap_data);
 	free(e);
 }
 
@@ -31,6 +32,8 @@ void cpy_code_cache_release(struct cpy_code_cache *c)
 {
 	size_t i;
 
+	cpy_code_cache_sweep(c);
+	free(c->retired);
 	for (i = 0; i < c->n; i++)
 		cpy_code_free(c->v[i]);
 	free(c->v);
@@ -57,31 +60,49 @@ struct cpy_code *cpy_code_cache_get(struct cpy_code_cache *c, uint64_t addr)
 	return c->v[idx];
 }
 
+void cpy_code_cache_sweep(struct cpy_code_cache *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nretired; i++)
+		cpy_code_free(c->retired[i]);
+	c->nretired = 0;
+}
+
 int cpy_code_cache_put(struct cpy_code_cache *c, struct cpy_code *e)
 {
 	uint64_t idx;
 
+	if (pyro_hash_get(&c->by_addr, e->addr, &idx)) {
+		if (c->nretired == c->cap_retired) {
+			size_t ncap = c->cap_retired ? c->cap_retired * 2 : 16;
+			struct cpy_code **nr = realloc(c->retired, ncap * sizeof(*nr));
+
+			if (!nr)
+				return -ENOMEM;
+			c->retired = nr;
+			c->cap_retired = ncap;
+		}
+		c->retired[c->nretired++] = c->v[idx];
+		c->v[idx] = e;
+		c->reused++;
+	} else {
+		if (c->n == c->cap) {
+			size_t ncap = c->cap ? c->cap * 2 : 256;
+			struct cpy_code **nv = realloc(c->v, ncap * sizeof(*nv));
+
+			if (!nv)
+				return -ENOMEM;
+			c->v = nv;
+			c->cap = ncap;
+		}
+		if (pyro_hash_put(&c->by_addr, e->addr, c->n) < 0)
+			return -ENOMEM;
+		c->v[c->n++] = e;
+		c->decoded++;
+	}
 	e->id = c->next_id++;
 	c->memo[memo_slot(e->addr)].addr = e->addr;
 	c->memo[memo_slot(e->addr)].e = e;
-	if (pyro_hash_get(&c->by_addr, e->addr, &idx)) {
-		cpy_code_free(c->v[idx]);
-		c->v[idx] = e;
-		c->reused++;
-		return 0;
-	}
-	if (c->n == c->cap) {
-		size_t ncap = c->cap ? c->cap * 2 : 256;
-		struct cpy_code **nv = realloc(c->v, ncap * sizeof(*nv));
-
-		if (!nv)
-			return -ENOMEM;
-		c->v = nv;
-		c->cap = ncap;
-	}
-	if (pyro_hash_put(&c->by_addr, e->addr, c->n) < 0)
-		return -ENOMEM;
-	c->v[c->n++] = e;
-	c->decoded++;
 	return 0;
 }

@@ -1,10 +1,16 @@
 /*
  * code_objects.h - decoded code objects, cached by remote address.
  *
- * An entry keeps a fingerprint: the bytes of the code object from ob_type to
- * the last field we use. Every sample re-reads the fingerprints of the code
- * objects it saw (one batched read) and a mismatch means the address was
- * freed and reused, so the entry is decoded again under a new id.
+ * An entry keeps a snapshot of every byte its decoding read: the code
+ * object's fields (the window from its file name to its line table, the
+ * first line, its size), and the contents of its name, file name and line
+ * table. A freed code object's address is soon reused, and so are its
+ * strings' (pymalloc hands back the block freed last), so a new function can
+ * sit at the same addresses with every pointer equal: only the contents tell
+ * it apart. Each sample compares the snapshot of every code object a stack
+ * uses with the target's memory, in the same system call that checks the
+ * stack did not move; a mismatch marks the entry stale, and it is decoded
+ * again under a new id.
  */
 #ifndef PYRO_CPYTHON_CODE_OBJECTS_H
 #define PYRO_CPYTHON_CODE_OBJECTS_H
@@ -17,6 +23,13 @@
 
 #define CPY_FINGERPRINT_MAX 256
 #define CPY_NAME_MAX 1024
+#define CPY_SNAP_RANGES 16
+
+/* One region of the target a code entry's decoding read. */
+struct cpy_snap_range {
+	uint64_t addr;
+	uint32_t len;
+};
 
 struct cpy_code {
 	uint64_t addr;
@@ -27,9 +40,12 @@ struct cpy_code {
 	char *filename;                /* owned, UTF-8 */
 	struct cpy_line_range *lines;  /* owned */
 	size_t nlines;
-	uint8_t fp[CPY_FINGERPRINT_MAX];
-	uint32_t seen_gen;             /* last sample that checked the fingerprint */
-	int fp_ok;                     /* fingerprint matched in sample seen_gen */
+	struct cpy_snap_range snap[CPY_SNAP_RANGES];
+	uint32_t nsnap;
+	uint32_t snap_len;             /* bytes in snap_data */
+	uint8_t *snap_data;            /* owned: the ranges' bytes as decoded, one after another */
+	uint32_t check_gen;            /* the last stack check that included the entry */
+	int stale;                     /* a check found the target's bytes changed: decode again */
 };
 
 #define CPY_CODE_MEMO 512 /* power of two */
@@ -43,6 +59,10 @@ struct cpy_code_cache {
 					* lookups repeat the previous sample's */
 	struct cpy_code **v;           /* owned entries */
 	size_t n, cap;
+	struct cpy_code **retired;     /* owned: replaced entries, freed by the next
+					* cpy_code_cache_sweep (a sample's frames may
+					* still point at them) */
+	size_t nretired, cap_retired;
 	uint32_t next_id;
 	uint32_t fp_off, fp_len;       /* fingerprint window within the object */
 	uint64_t decoded, reused;      /* statistics */
@@ -52,8 +72,11 @@ void cpy_code_cache_init(struct cpy_code_cache *c, uint32_t fp_off, uint32_t fp_
 void cpy_code_cache_release(struct cpy_code_cache *c);
 /* The entry at addr or NULL. */
 struct cpy_code *cpy_code_cache_get(struct cpy_code_cache *c, uint64_t addr);
-/* Insert or replace the entry for e->addr (takes ownership); returns 0 or -ENOMEM. */
+/* Insert or replace the entry for e->addr (takes ownership; a replaced entry
+ * stays readable until the next sweep); returns 0 or -ENOMEM. */
 int cpy_code_cache_put(struct cpy_code_cache *c, struct cpy_code *e);
+/* Free the entries replaced since the last sweep. */
+void cpy_code_cache_sweep(struct cpy_code_cache *c);
 void cpy_code_free(struct cpy_code *e);
 
 #endif

@@ -44,8 +44,19 @@ struct cpy_target {
 	uint64_t *seen;                /* owned: visited-frame set, SEEN_CAP slots */
 	uint32_t *seen_gen;            /* owned */
 	uint32_t gen;
-	uint32_t sample_gen;           /* counts samples; code entries remember the last that checked them */
-	uint8_t (*fp_scratch)[CPY_FINGERPRINT_MAX]; /* owned: PROC_READV_MAX fingerprints */
+	uint32_t sample_gen;           /* counts samples */
+	uint32_t check_gen;            /* counts stack checks; code entries remember the last that read them */
+	struct {                       /* a stack check's regions, grown as needed; all owned */
+		uint64_t *addr;
+		size_t *len;
+		void **dst;
+		uint8_t *ok;
+		size_t cap;
+		uint8_t *buf;          /* where the code objects' snapshots are read to */
+		size_t cap_buf;
+		struct cpy_code **codes;
+		size_t cap_codes;
+	} chk;
 };
 
 /* One frame as sampled: which code object version, and the line. */
@@ -73,6 +84,7 @@ struct cpy_sample {
 	int64_t *raw_unit;
 	uint64_t raw_frame_first;      /* address of the innermost Python frame last walked */
 	uint64_t raw_frame_second;     /* and of its caller */
+	uint64_t raw_prev_first;       /* the innermost frame's link to its caller, as walked */
 	size_t cap_raw;
 };
 

@@ -4,8 +4,10 @@
  * Everything read here comes from a process that keeps running while we
  * read it, so any pointer may be stale. The walk bounds every list, checks
  * alignment and plausibility, and marks a thread torn rather than follow a
- * value it cannot trust. Code objects are resolved after the walk, in one
- * batched fingerprint read for all the code objects the sample touched.
+ * value it cannot trust. After a thread's walk, the code objects its frames
+ * use are decoded if the cache lacks them, and one system call then reads
+ * again both what the walk started from and every byte those code objects
+ * were decoded from: the sample is kept only if nothing moved.
  */
 #include "cpython/target.h"
 #include "util/buf.h"
@@ -144,9 +146,10 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 			s->raw_unit = nu;
 			s->cap_raw = cap;
 		}
-		if (*depth == 0)
+		if (*depth == 0) {
 			s->raw_frame_first = frame;
-		else if (*depth == 1)
+			s->raw_prev_first = prev;
+		} else if (*depth == 1)
 			s->raw_frame_second = frame;
 		s->raw_code[s->nframes] = code;
 		s->raw_unit[s->nframes] = instr_unit(l, buf + l->frame.instr, code);
@@ -157,75 +160,169 @@ static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t fram
 	return 0;
 }
 
-/* Walk a thread's stack, then re-read its innermost frame pointer straight
- * from the target: if it moved, the walk may mix two stacks (the page cache
- * holds a snapshot of the frames, not of the pointer), so walk again. Frames
- * below an unchanged innermost frame cannot have changed. After
- * WALK_TRIES attempts the thread is marked torn. */
 #define WALK_TRIES 3
+#define DECODE_FAILS 8 /* per walk: a torn walk can hand over thousands of bad pointers */
 
-/* After a walk, read again, straight from the target and in one system
- * call, what the walk started from: the thread's frame link (and _PyCFrame)
- * the innermost frame's code pointer, and its caller's code and instruction.
- * Frames below an unchanged innermost frame cannot have changed; a frame
- * popped and another pushed at the same address shows a different code
- * object or a caller that moved on. Returns 1 if unchanged,
- * 0 if the stack moved, -ESRCH if the process is gone. */
+/* Room in t->chk for n regions and bytes of code snapshots. */
+static int chk_reserve(struct cpy_target *t, size_t n, size_t bytes)
+{
+	size_t cap = t->chk.cap;
+
+	if (n > cap) {
+		if (pyro_array_grow((void **)&t->chk.addr, &cap, n, sizeof(*t->chk.addr), SIZE_MAX) < 0)
+			return -ENOMEM;
+		cap = t->chk.cap;
+		if (pyro_array_grow((void **)&t->chk.len, &cap, n, sizeof(*t->chk.len), SIZE_MAX) < 0)
+			return -ENOMEM;
+		cap = t->chk.cap;
+		if (pyro_array_grow((void **)&t->chk.dst, &cap, n, sizeof(*t->chk.dst), SIZE_MAX) < 0)
+			return -ENOMEM;
+		cap = t->chk.cap;
+		if (pyro_array_grow((void **)&t->chk.ok, &cap, n, sizeof(*t->chk.ok), SIZE_MAX) < 0)
+			return -ENOMEM;
+		t->chk.cap = cap;
+	}
+	return pyro_array_grow((void **)&t->chk.buf, &t->chk.cap_buf, bytes ? bytes : 1, 1, SIZE_MAX);
+}
+
+/* The distinct, fresh code entries of th's frames, into t->chk.codes;
+ * returns how many, or -ENOMEM. *regions and *bytes get their snapshots' size. */
+static ssize_t thread_codes(struct cpy_target *t, const struct cpy_sample *s, const struct cpy_thread *th,
+			    size_t *regions, size_t *bytes)
+{
+	uint32_t gen = ++t->check_gen ? t->check_gen : ++t->check_gen;
+	size_t n = 0;
+	uint32_t k;
+
+	*regions = *bytes = 0;
+	for (k = th->first; k < th->first + th->depth; k++) {
+		struct cpy_code *e = cpy_code_cache_get(&t->codes, s->raw_code[k]);
+
+		if (!e || e->stale || e->check_gen == gen)
+			continue;
+		e->check_gen = gen;
+		if (pyro_array_grow((void **)&t->chk.codes, &t->chk.cap_codes, n + 1, sizeof(*t->chk.codes), SIZE_MAX) < 0)
+			return -ENOMEM;
+		t->chk.codes[n++] = e;
+		*regions += e->nsnap;
+		*bytes += e->snap_len;
+	}
+	return (ssize_t)n;
+}
+
+/* After a walk and the decoding of its code objects, read again, straight
+ * from the target and in one system call, what the walk started from (the
+ * thread's frame link and _PyCFrame, the innermost frame's code and link to
+ * its caller, the caller's code and instruction) and every byte the thread's code objects
+ * were decoded from. Frames below an unchanged innermost frame cannot have
+ * changed; a frame popped and another pushed at the same address shows a
+ * different code object or a caller that moved on. A code object freed and
+ * another allocated at its address between the walk and the decoding shows
+ * other bytes (code_objects.h): its entry is marked stale. Returns 1 if
+ * nothing changed, 0 if something did, -ESRCH if the process is gone,
+ * -ENOMEM. */
 static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, uint64_t frame, const struct cpy_thread *th,
 			   const struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
-	uint64_t addr[5], link = 0, cur = 0, code = 0, caller_code = 0;
+	uint64_t link = 0, cur = 0, code = 0, prev = 0, caller_code = 0;
 	uint8_t caller_instr[8] = { 0 };
-	size_t len[5] = { 8, 8, 8, 8, 8 };
-	void *dst[5];
-	uint8_t ok[5];
-	size_t n = 0, i;
+	size_t n = 0, i, regions, bytes, off;
+	ssize_t ncodes;
 	int check_code = frame && th->depth > 0 && s->raw_frame_first == frame;
 	int check_caller = th->depth > 1;
-	int rc;
+	int rc, same = 1;
 
-	dst[n] = &link;
-	addr[n++] = ts + l->tstate.frame;
-	if (cframe) {
-		dst[n] = &cur;
-		addr[n++] = cframe + l->tstate.cframe_current_frame;
-	}
+	ncodes = thread_codes(t, s, th, &regions, &bytes);
+	if (ncodes < 0 || chk_reserve(t, 6 + regions, bytes) < 0)
+		return -ENOMEM;
+#define CHK_ADD(a, l_, d) (t->chk.addr[n] = (a), t->chk.len[n] = (l_), t->chk.dst[n] = (d), n++)
+	CHK_ADD(ts + l->tstate.frame, 8, &link);
+	if (cframe)
+		CHK_ADD(cframe + l->tstate.cframe_current_frame, 8, &cur);
 	if (check_code) {
-		dst[n] = &code;
-		addr[n++] = frame + l->frame.code;
+		CHK_ADD(frame + l->frame.code, 8, &code);
+		CHK_ADD(frame + l->frame.previous, 8, &prev);
 	}
 	if (check_caller) {
-		dst[n] = caller_instr;
-		len[n] = instr_width(l);
-		addr[n++] = s->raw_frame_second + l->frame.instr;
-		dst[n] = &caller_code;
-		addr[n++] = s->raw_frame_second + l->frame.code;
+		CHK_ADD(s->raw_frame_second + l->frame.instr, instr_width(l), caller_instr);
+		CHK_ADD(s->raw_frame_second + l->frame.code, 8, &caller_code);
 	}
-	rc = proc_readv(&t->mem, n, addr, len, dst, ok);
+	for (i = 0, off = 0; i < (size_t)ncodes; i++) {
+		const struct cpy_code *e = t->chk.codes[i];
+		uint32_t r;
+
+		for (r = 0; r < e->nsnap; r++) {
+			CHK_ADD(e->snap[r].addr, e->snap[r].len, t->chk.buf + off);
+			off += e->snap[r].len;
+		}
+	}
+#undef CHK_ADD
+	rc = proc_readv(&t->mem, n, t->chk.addr, t->chk.len, t->chk.dst, t->chk.ok);
 	if (rc < 0)
 		return rc == -ESRCH ? rc : 0;
-	for (i = 0; i < n; i++)
-		if (!ok[i])
+	for (i = 0; i < n - regions; i++)
+		if (!t->chk.ok[i])
 			return 0;
 	if (cframe ? (link != cframe || cur != frame) : link != frame)
 		return 0;
 	/* The innermost frame read may be a C-stack shim (3.12+), whose code is
 	 * not the first Python frame's: compare only when it is that frame. */
-	if (check_code && code != s->raw_code[th->first])
+	if (check_code && (code != s->raw_code[th->first] || prev != s->raw_prev_first))
 		return 0;
 	/* A callee popped and pushed again at the same address with the same
 	 * code passes the checks above; its caller has moved on, though, and a
 	 * caller's instruction does not move while its callee runs. Before 3.11
 	 * frames are heap objects recycled through free lists, and f_lasti is a
 	 * bare offset: the walk may have read the caller's address while it
-	 * still held a freed frame, so its code is compared too. */
+	 * still held a freed frame, so its code is compared too, and so is the
+	 * innermost frame's link to it: a finished frame's memory keeps its
+	 * code and instruction (a code object's zombie frame, a free list), so
+	 * only the link tells that it is no longer the caller. */
 	if (check_caller && (caller_code != s->raw_code[th->first + 1] ||
 			     instr_unit(l, caller_instr, s->raw_code[th->first + 1]) != s->raw_unit[th->first + 1]))
 		return 0;
-	return 1;
+	for (i = 0, off = 0, n -= regions; i < (size_t)ncodes; i++) {
+		struct cpy_code *e = t->chk.codes[i];
+		uint32_t r;
+		int ok = 1;
+
+		for (r = 0; r < e->nsnap; r++)
+			ok &= t->chk.ok[n++];
+		if (!ok || memcmp(t->chk.buf + off, e->snap_data, e->snap_len) != 0) {
+			e->stale = 1;
+			same = 0;
+		}
+		off += e->snap_len;
+	}
+	return same;
 }
 
+static int resolve_thread(struct cpy_target *t, const struct cpy_sample *s, const struct cpy_thread *th);
+
+/* The walked frames of th as code entries and lines; 0, or 1 if a frame's
+ * code object could not be read or its instruction lies past its end. */
+static int frames_of(struct cpy_target *t, struct cpy_sample *s, const struct cpy_thread *th)
+{
+	uint32_t k;
+
+	if (pyro_array_grow((void **)&s->frames, &s->cap_frames, s->nframes, sizeof(*s->frames), SIZE_MAX) < 0)
+		return -ENOMEM;
+	for (k = th->first; k < th->first + th->depth; k++) {
+		const struct cpy_code *e = cpy_code_cache_get(&t->codes, s->raw_code[k]);
+		int64_t unit = s->raw_unit[k];
+
+		if (!e || e->stale || unit > (int64_t)e->n_units)
+			return 1;
+		s->frames[k].code = e;
+		s->frames[k].line = cpy_linetable_line(e->lines, e->nlines, unit, e->firstlineno);
+	}
+	return 0;
+}
+
+/* Walk a thread's stack, decode the code objects it uses, then check that
+ * neither moved (stack_unchanged); if either did, walk again, with the page
+ * cache dropped. After WALK_TRIES attempts the thread is marked torn. */
 static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, struct cpy_thread *th)
 {
 	size_t first = s->nframes;
@@ -246,11 +343,19 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
+			if ((rc = resolve_thread(t, s, th)) < 0)
+				return rc;
 			rc = stack_unchanged(t, ts, cframe, frame, th, s);
 			if (rc < 0)
 				return rc;
 			if (rc == 1) {
-				th->torn = 0;
+				rc = frames_of(t, s, th);
+				if (rc < 0)
+					return rc;
+				if ((th->torn = rc)) {
+					s->nframes = first;
+					th->depth = 0;
+				}
 				return 0;
 			}
 		}
@@ -333,8 +438,38 @@ static int plausible_wide(const uint8_t *data, size_t len, unsigned kind, int wh
 	return !whole || max >= (kind == 1 ? 0x80u : kind == 2 ? 0x100u : 0x10000u);
 }
 
-/* Read a str object as a new UTF-8 string (at most CPY_NAME_MAX code points). */
-static int read_str(struct cpy_target *t, uint64_t addr, char **out)
+/* A read through the page cache whose bytes join e's snapshot
+ * (code_objects.h). *cap is the capacity of e->snap_data. */
+static int snap_read(struct cpy_target *t, struct cpy_code *e, size_t *cap, uint64_t addr, void *dst, size_t len)
+{
+	struct cpy_snap_range *last = e->nsnap ? &e->snap[e->nsnap - 1] : NULL;
+	int rc = proc_read(&t->mem, addr, dst, len);
+
+	if (rc < 0 || len == 0)
+		return rc;
+	if (e->snap_len + len > UINT32_MAX)
+		return -EINVAL;
+	if (pyro_array_grow((void **)&e->snap_data, cap, e->snap_len + len, 1, SIZE_MAX) < 0)
+		return -ENOMEM;
+	memcpy(e->snap_data + e->snap_len, dst, len);
+	e->snap_len += (uint32_t)len;
+	if (last && last->addr + last->len == addr) {
+		last->len += (uint32_t)len;
+	} else {
+		if (e->nsnap == CPY_SNAP_RANGES)
+			return -EINVAL;
+		e->snap[e->nsnap].addr = addr;
+		e->snap[e->nsnap].len = (uint32_t)len;
+		e->nsnap++;
+	}
+	return 0;
+}
+
+/* Read a str object as a new UTF-8 string (at most CPY_NAME_MAX code
+ * points); its length and characters join e's snapshot. The state word does
+ * not: interning changes it, and the characters and length tell strings
+ * apart. */
+static int read_str(struct cpy_target *t, struct cpy_code *e, size_t *cap, uint64_t addr, char **out)
 {
 	const struct cpy_layout *l = &t->layout;
 	uint8_t data[CPY_NAME_MAX * 4];
@@ -347,7 +482,7 @@ static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 	if (!addr || (addr & 7))
 		return -EINVAL;
 	if ((rc = proc_read(&t->mem, addr + l->unicode.state, &state, 4)) < 0 ||
-	    (rc = proc_read(&t->mem, addr + l->unicode.length, &length, 8)) < 0)
+	    (rc = snap_read(t, e, cap, addr + l->unicode.length, &length, 8)) < 0)
 		return rc;
 	kind = (state >> 2) & 7;
 	if (!((state >> 5) & 1) || (kind != 1 && kind != 2 && kind != 4) || length < 0)
@@ -360,7 +495,7 @@ static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 	if ((state >> 6) & 1) {
 		int64_t i;
 
-		if ((rc = proc_read(&t->mem, addr + l->unicode.ascii_size, data, (size_t)length)) < 0)
+		if ((rc = snap_read(t, e, cap, addr + l->unicode.ascii_size, data, (size_t)length)) < 0)
 			return rc;
 		for (i = 0; i < length; i++)
 			if (data[i] == 0 || data[i] >= 0x80)
@@ -371,7 +506,7 @@ static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 		memcpy(*out, data, (size_t)length);
 		(*out)[length] = '\0';
 	} else {
-		if ((rc = proc_read(&t->mem, addr + l->unicode.compact_size, data, (size_t)length * kind)) < 0)
+		if ((rc = snap_read(t, e, cap, addr + l->unicode.compact_size, data, (size_t)length * kind)) < 0)
 			return rc;
 		if (!plausible_wide(data, (size_t)length, kind, whole))
 			return -EINVAL;
@@ -382,56 +517,66 @@ static int read_str(struct cpy_target *t, uint64_t addr, char **out)
 	return 0;
 }
 
-/* Decode the code object at addr whose fingerprint bytes are fp. */
-static int decode_code(struct cpy_target *t, uint64_t addr, const uint8_t *fp, struct cpy_code **out)
+/* Decode the code object at addr into a new entry, keeping a snapshot of
+ * every byte read for the checks of later samples. */
+static int decode_code(struct cpy_target *t, uint64_t addr, struct cpy_code **out)
 {
 	const struct cpy_layout *l = &t->layout;
+	const struct cpy_code_cache *c = &t->codes;
 	struct cpy_code *e;
+	uint8_t fp[CPY_FINGERPRINT_MAX];
 	uint64_t type, qualname, filename, linetable;
 	int64_t units, tlen;
 	uint8_t *tab = NULL;
+	size_t cap = 0;
 	int32_t first;
 	int rc;
 
 	*out = NULL;
-	/* Before 3.11 code objects carry no qualified name: the plain name
-	 * stands in (docs/CLI.md, "Function names before 3.11"). */
-	memcpy(&qualname, fp + (l->code.qualname != CPY_FIELD_NONE ? l->code.qualname : l->code.name) - t->codes.fp_off, 8);
-	memcpy(&filename, fp + l->code.filename - t->codes.fp_off, 8);
-	memcpy(&linetable, fp + l->code.linetable - t->codes.fp_off, 8);
-	if ((rc = proc_read(&t->mem, addr + l->object.ob_type, &type, 8)) < 0 ||
-	    (rc = proc_read(&t->mem, addr + l->code.firstlineno, &first, 4)) < 0)
-		return rc;
-	if (t->code_type_addr && type != t->code_type_addr)
-		return -EINVAL;
-	if (l->code.code_bytes == CPY_FIELD_NONE) {
-		/* 3.11+: the code object is variable-sized, ob_size in code units. */
-		if ((rc = proc_read(&t->mem, addr + l->object.ob_size, &units, 8)) < 0)
-			return rc;
-	} else {
-		uint64_t code_bytes;
-
-		/* Before 3.11: co_code is a bytes object. */
-		if ((rc = proc_read(&t->mem, addr + l->code.code_bytes, &code_bytes, 8)) < 0)
-			return rc;
-		if (!code_bytes || (code_bytes & 7))
-			return -EINVAL;
-		if ((rc = proc_read(&t->mem, code_bytes + l->bytes.ob_size, &units, 8)) < 0)
-			return rc;
-		units /= 2;
-	}
-	if (units < 0 || units > (1 << 26))
-		return -EINVAL;
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	e->addr = addr;
+	if ((rc = snap_read(t, e, &cap, addr + c->fp_off, fp, c->fp_len)) < 0 ||
+	    (rc = snap_read(t, e, &cap, addr + l->object.ob_type, &type, 8)) < 0 ||
+	    (rc = snap_read(t, e, &cap, addr + l->code.firstlineno, &first, 4)) < 0)
+		goto fail;
+	if (t->code_type_addr && type != t->code_type_addr) {
+		rc = -EINVAL;
+		goto fail;
+	}
+	/* Before 3.11 code objects carry no qualified name: the plain name
+	 * stands in (docs/CLI.md, "Function names before 3.11"). */
+	memcpy(&qualname, fp + (l->code.qualname != CPY_FIELD_NONE ? l->code.qualname : l->code.name) - c->fp_off, 8);
+	memcpy(&filename, fp + l->code.filename - c->fp_off, 8);
+	memcpy(&linetable, fp + l->code.linetable - c->fp_off, 8);
+	if (l->code.code_bytes == CPY_FIELD_NONE) {
+		/* 3.11+: the code object is variable-sized, ob_size in code units. */
+		if ((rc = snap_read(t, e, &cap, addr + l->object.ob_size, &units, 8)) < 0)
+			goto fail;
+	} else {
+		uint64_t code_bytes;
+
+		/* Before 3.11: co_code is a bytes object. */
+		if ((rc = snap_read(t, e, &cap, addr + l->code.code_bytes, &code_bytes, 8)) < 0)
+			goto fail;
+		if (!code_bytes || (code_bytes & 7)) {
+			rc = -EINVAL;
+			goto fail;
+		}
+		if ((rc = snap_read(t, e, &cap, code_bytes + l->bytes.ob_size, &units, 8)) < 0)
+			goto fail;
+		units /= 2;
+	}
+	if (units < 0 || units > (1 << 26)) {
+		rc = -EINVAL;
+		goto fail;
+	}
 	e->firstlineno = first;
 	e->n_units = (uint32_t)units;
-	memcpy(e->fp, fp, t->codes.fp_len);
-	if ((rc = read_str(t, qualname, &e->qualname)) < 0 || (rc = read_str(t, filename, &e->filename)) < 0)
-		goto fail;
-	if ((rc = proc_read(&t->mem, linetable + l->bytes.ob_size, &tlen, 8)) < 0)
+	if ((rc = read_str(t, e, &cap, qualname, &e->qualname)) < 0 ||
+	    (rc = read_str(t, e, &cap, filename, &e->filename)) < 0 ||
+	    (rc = snap_read(t, e, &cap, linetable + l->bytes.ob_size, &tlen, 8)) < 0)
 		goto fail;
 	if (tlen < 0 || tlen > CPY_LINETABLE_MAX_BYTES) {
 		rc = -EINVAL;
@@ -442,7 +587,7 @@ static int decode_code(struct cpy_target *t, uint64_t addr, const uint8_t *fp, s
 		rc = -ENOMEM;
 		goto fail;
 	}
-	if ((rc = proc_read(&t->mem, linetable + l->bytes.ob_sval, tab, (size_t)tlen)) < 0)
+	if ((rc = snap_read(t, e, &cap, linetable + l->bytes.ob_sval, tab, (size_t)tlen)) < 0)
 		goto fail;
 	switch (l->code.linetable_kind) {
 	case CPY_LINETABLE_LNOTAB:
@@ -466,67 +611,33 @@ fail:
 	return rc;
 }
 
-/* Resolve every raw frame of the sample to a checked code entry and a line.
- * Frames whose code object cannot be read or trusted get code == NULL. */
-static int resolve_codes(struct cpy_target *t, struct cpy_sample *s, uint32_t sample_gen)
+/* Decode the code objects of th's frames that the cache lacks or holds
+ * stale. Frames whose code object cannot be read or trusted keep no entry
+ * (frames_of then marks the thread torn). */
+static int resolve_thread(struct cpy_target *t, const struct cpy_sample *s, const struct cpy_thread *th)
 {
-	struct cpy_code_cache *c = &t->codes;
-	uint64_t addrs[PROC_READV_MAX];
-	size_t lens[PROC_READV_MAX];
-	void *dsts[PROC_READV_MAX];
-	uint8_t ok[PROC_READV_MAX];
-	uint8_t (*fps)[CPY_FINGERPRINT_MAX] = t->fp_scratch;
-	size_t i = 0;
-	int rc;
+	uint64_t last_failed = 0;
+	uint32_t k, fails = 0;
 
-	while (i < s->nframes) {
-		size_t n = 0, j;
+	for (k = th->first; k < th->first + th->depth; k++) {
+		uint64_t a = s->raw_code[k];
+		struct cpy_code *e = cpy_code_cache_get(&t->codes, a);
+		int rc;
 
-		/* Gather up to PROC_READV_MAX code objects not yet checked this sample. */
-		for (; i < s->nframes && n < PROC_READV_MAX; i++) {
-			uint64_t a = s->raw_code[i];
-			struct cpy_code *e = cpy_code_cache_get(c, a);
-			size_t k;
-			int dup = 0;
-
-			if (e && e->seen_gen == sample_gen)
-				continue;
-			for (k = n; k > 0 && k + 8 > n; k--) /* cheap dedupe of recursion runs */
-				dup |= addrs[k - 1] == a + c->fp_off;
-			if (dup)
-				continue;
-			if (e) {
-				e->seen_gen = sample_gen;
-				e->fp_ok = 0;
-			}
-			addrs[n] = a + c->fp_off;
-			lens[n] = c->fp_len;
-			dsts[n] = fps[n];
-			n++;
-		}
-		if (n == 0)
+		if ((e && !e->stale) || a == last_failed)
 			continue;
-		rc = proc_readv(&t->mem, n, addrs, lens, dsts, ok);
-		if (rc < 0)
+		rc = decode_code(t, a, &e);
+		if (rc == -ESRCH || rc == -ENOMEM)
 			return rc;
-		for (j = 0; j < n; j++) {
-			uint64_t a = addrs[j] - c->fp_off;
-			struct cpy_code *e = cpy_code_cache_get(c, a);
-
-			if (!ok[j] || (e && e->seen_gen == sample_gen && e->fp_ok))
-				continue; /* unreadable, or a repeat already checked */
-			if (e && memcmp(e->fp, fps[j], c->fp_len) == 0) {
-				e->fp_ok = 1;
-				continue;
-			}
-			if (decode_code(t, a, fps[j], &e) < 0)
-				continue;
-			if (cpy_code_cache_put(c, e) < 0) {
-				cpy_code_free(e);
-				return -ENOMEM;
-			}
-			e->seen_gen = sample_gen;
-			e->fp_ok = 1;
+		if (rc < 0) {
+			last_failed = a;
+			if (++fails == DECODE_FAILS)
+				return 0;
+			continue;
+		}
+		if (cpy_code_cache_put(&t->codes, e) < 0) {
+			cpy_code_free(e);
+			return -ENOMEM;
 		}
 	}
 	return 0;
@@ -537,9 +648,11 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 	const struct cpy_layout *l = &t->layout;
 	uint64_t interp;
 	size_t ni = 0, ti;
-	uint32_t gen = ++t->sample_gen ? t->sample_gen : ++t->sample_gen;
 	int rc;
 
+	if (++t->sample_gen == 0)
+		t->sample_gen = 1;
+	cpy_code_cache_sweep(&t->codes);
 	proc_mem_invalidate(&t->mem);
 	rc = proc_mem_prefetch(&t->mem);
 	if (rc == -ESRCH)
@@ -594,27 +707,6 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 		for (ti = 0; ti < s->nthreads; ti++)
 			s->threads[ti].interp_id = (int64_t)ni - 1 - s->threads[ti].interp_id;
 	cpy_resolve_native_tids(t, s);
-	rc = resolve_codes(t, s, gen);
-	if (rc < 0)
-		return rc;
-	if (pyro_array_grow((void **)&s->frames, &s->cap_frames, s->nframes, sizeof(*s->frames), SIZE_MAX) < 0)
-		return -ENOMEM;
-	for (ti = 0; ti < s->nthreads; ti++) {
-		struct cpy_thread *th = &s->threads[ti];
-		uint32_t k;
-
-		for (k = th->first; k < th->first + th->depth; k++) {
-			struct cpy_code *e = cpy_code_cache_get(&t->codes, s->raw_code[k]);
-			int64_t unit = s->raw_unit[k];
-
-			if (!e || e->seen_gen != gen || !e->fp_ok || unit > (int64_t)e->n_units) {
-				th->torn = 1;
-				break;
-			}
-			s->frames[k].code = e;
-			s->frames[k].line = cpy_linetable_line(e->lines, e->nlines, unit, e->firstlineno);
-		}
-	}
 	return 0;
 }
 
