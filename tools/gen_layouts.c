@@ -134,6 +134,27 @@ int main(void)
 	printf("\t\t},\n\t\t.bytes = {\n");
 	printf("\t\t\t.ob_size = %u,\n", OFF(PyBytesObject, ob_base.ob_size));
 	printf("\t\t\t.ob_sval = %u,\n", OFF(PyBytesObject, ob_sval));
+	printf("\t\t},\n\t\t.gil = {\n");
+#if PY_VERSION_HEX >= 0x030c0000
+	printf("\t\t\t.kind = CPY_GIL_INTERP,\n");
+	printf("\t\t\t.at = %u,\n", OFF(PyInterpreterState, ceval.gil));
+#elif PY_VERSION_HEX >= 0x03070000
+	printf("\t\t\t.kind = CPY_GIL_RUNTIME,\n");
+	printf("\t\t\t.at = %u,\n", OFF(_PyRuntimeState, ceval.gil));
+#endif
+#if PY_VERSION_HEX >= 0x03070000
+	printf("\t\t\t.locked = %u,\n", OFF(struct _gil_runtime_state, locked));
+	printf("\t\t\t.holder = %u,\n", OFF(struct _gil_runtime_state, last_holder));
+	printf("\t\t\t.size = %u,\n", (unsigned)sizeof(struct _gil_runtime_state));
+#else
+	/* 3.6: static variables of ceval.c (gil_locked, gil_last_holder,
+	 * gil_mutex, gil_cond), found by name at attach. */
+	printf("\t\t\t.kind = CPY_GIL_SYMBOLS,\n");
+	printf("\t\t\t.at = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.locked = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.holder = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.size = 0,\n");
+#endif
 	printf("\t\t},\n\t},\n");
 	return 0;
 }

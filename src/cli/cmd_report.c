@@ -47,6 +47,19 @@ int cli_parse_top(const char *arg, unsigned *top)
 	return 0;
 }
 
+int cli_parse_pid(const char *arg, pid_t *pid)
+{
+	char *end;
+	unsigned long n = strtoul(arg, &end, 10);
+
+	if (*arg < '0' || *arg > '9' || *end || n == 0 || n > 4194304) {
+		fprintf(stderr, "pyrometer: error: --pid takes a process id, not '%s'\n", arg);
+		return -1;
+	}
+	*pid = (pid_t)n;
+	return 0;
+}
+
 int cli_parse_percent(const char *arg, double *pct)
 {
 	char *end;

@@ -11,8 +11,10 @@
 int cmd_record(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
 
 #include <stdio.h>
+#include <sys/types.h>
 
 struct pyro_render_opts;
 struct pyro_profile;
@@ -38,6 +40,7 @@ int cli_output_close(struct cli_output *o, int rc);
 /* Shared option parsing: print the error and return -1 when bad. */
 int cli_parse_top(const char *arg, unsigned *top);
 int cli_parse_percent(const char *arg, double *pct);
+int cli_parse_pid(const char *arg, pid_t *pid);
 /* Write v in format (a name pyro_render_find knows) to output (stdout when
  * NULL). Returns an exit code: 0, 1 (error printed) or EXIT_USAGE. */
 int cli_render(const struct pyro_view *v, const char *format, const struct pyro_render_opts *ro, const char *output);

@@ -184,6 +184,24 @@ static void set_version_text(struct cpy_target *t, uint32_t hex)
 			 (hex >> 8) & 0xff);
 }
 
+/* 3.6 keeps the GIL in static variables of ceval.c: found by name when the
+ * symbol table has them (the GIL is then unknown, not an error). */
+static void find_gil36(struct cpy_target *t, const struct elf_file *e, uint64_t bias)
+{
+	uint64_t locked, holder, mutex, cond;
+
+	memset(&t->gil36, 0, sizeof(t->gil36));
+	if (!elf_find_symbol(e, "gil_locked", &locked, NULL) || !elf_find_symbol(e, "gil_last_holder", &holder, NULL))
+		return;
+	t->gil36.locked = bias + locked;
+	t->gil36.holder = bias + holder;
+	if (elf_find_symbol(e, "gil_mutex", &mutex, NULL) && elf_find_symbol(e, "gil_cond", &cond, NULL)) {
+		/* pthread_mutex_t and pthread_cond_t: 40 and 48 bytes on Linux. */
+		t->gil36.wait_lo = bias + (mutex < cond ? mutex : cond);
+		t->gil36.wait_hi = bias + (mutex + 40 > cond + 48 ? mutex + 40 : cond + 48);
+	}
+}
+
 /* Choose the layout for t->hexversion and find the interpreter list in e. */
 static int read_layout(struct cpy_target *t, const struct elf_file *e, uint64_t bias, const char *path)
 {
@@ -202,6 +220,8 @@ static int read_layout(struct cpy_target *t, const struct elf_file *e, uint64_t 
 					    "debug symbols)",
 					    t->version, (int)t->pid, path, l->runtime.symbol);
 		t->runtime_addr = bias + runtime;
+		if (l->gil.kind == CPY_GIL_SYMBOLS)
+			find_gil36(t, e, bias);
 		return 0;
 	}
 	if (major != 3 || minor < 13)

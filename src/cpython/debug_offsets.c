@@ -32,6 +32,11 @@ static int check(const char *what, uint64_t off, uint64_t width, uint64_t size)
 			goto out;                                    \
 	} while (0)
 
+/* sizeof(struct _gil_runtime_state) in 3.12 and 3.13 (pycore_gil.h: the
+ * interval, last holder, locked flag and switch number, then two mutexes
+ * and two condition variables), which the table does not give. */
+#define GIL_STRUCT_SIZE 208
+
 int cpy_debug_offsets_load(const struct cpy_debug_offsets_313 *d, uint32_t hexversion, struct cpy_layout *out)
 {
 	uint64_t fsz;
@@ -73,6 +78,17 @@ int cpy_debug_offsets_load(const struct cpy_debug_offsets_313 *d, uint32_t hexve
 	CHECK("unicode_object.state", d->unicode_object.state, 4, d->unicode_object.size);
 	CHECK("unicode_object.length", d->unicode_object.length, 8, d->unicode_object.size);
 	CHECK("unicode_object.asciiobject_size", d->unicode_object.asciiobject_size, 0, d->unicode_object.size);
+	CHECK("interpreter_state.ceval_gil", d->interpreter_state.ceval_gil, 8, d->interpreter_state.size);
+	CHECK("interpreter_state.gil_runtime_state", d->interpreter_state.gil_runtime_state, 8, d->interpreter_state.size);
+	CHECK("interpreter_state.gil_runtime_state_locked", d->interpreter_state.gil_runtime_state_locked, 4,
+	      d->interpreter_state.size);
+	CHECK("interpreter_state.gil_runtime_state_holder", d->interpreter_state.gil_runtime_state_holder, 8,
+	      d->interpreter_state.size);
+	if (d->interpreter_state.gil_runtime_state_locked < d->interpreter_state.gil_runtime_state ||
+	    d->interpreter_state.gil_runtime_state_holder < d->interpreter_state.gil_runtime_state ||
+	    d->interpreter_state.gil_runtime_state_locked - d->interpreter_state.gil_runtime_state >= GIL_STRUCT_SIZE ||
+	    d->interpreter_state.gil_runtime_state_holder - d->interpreter_state.gil_runtime_state >= GIL_STRUCT_SIZE)
+		return pyro_err_set(ENOTSUP, "_Py_DebugOffsets: the GIL's fields lie outside its struct");
 	if (d->unicode_object.asciiobject_size < d->unicode_object.state + 4)
 		return pyro_err_set(ENOTSUP, "_Py_DebugOffsets: unicode_object.asciiobject_size too small");
 
@@ -118,6 +134,14 @@ int cpy_debug_offsets_load(const struct cpy_debug_offsets_313 *d, uint32_t hexve
 	out->unicode.compact_size = (uint32_t)d->unicode_object.asciiobject_size + 16;
 	out->bytes.ob_size = (uint32_t)d->bytes_object.ob_size;
 	out->bytes.ob_sval = (uint32_t)d->bytes_object.ob_sval;
+	/* The interpreter's own GIL is embedded in it (interp->_gil); the
+	 * pointer says which one it uses. Offsets are given from the
+	 * interpreter: taken here from the embedded struct's start. */
+	out->gil.kind = CPY_GIL_INTERP;
+	out->gil.at = (uint32_t)d->interpreter_state.ceval_gil;
+	out->gil.locked = (uint32_t)(d->interpreter_state.gil_runtime_state_locked - d->interpreter_state.gil_runtime_state);
+	out->gil.holder = (uint32_t)(d->interpreter_state.gil_runtime_state_holder - d->interpreter_state.gil_runtime_state);
+	out->gil.size = GIL_STRUCT_SIZE;
 out:
 	return rc;
 }

@@ -35,6 +35,13 @@ enum cpy_linetable_kind {
 	CPY_LINETABLE_311 = 3,     /* co_linetable, location table (3.11+) */
 };
 
+/* Where the GIL's state lives: whether it is held, and by which thread. */
+enum cpy_gil_kind {
+	CPY_GIL_SYMBOLS = 1,       /* static variables of ceval.c, by name (3.6) */
+	CPY_GIL_RUNTIME = 2,       /* a struct _gil_runtime_state inside _PyRuntime (3.7-3.11) */
+	CPY_GIL_INTERP = 3,        /* a pointer to one in each interpreter (3.12+) */
+};
+
 struct cpy_layout {
 	uint32_t version;  /* 0x030b for 3.11: major << 8 | minor */
 
@@ -98,6 +105,16 @@ struct cpy_layout {
 		uint32_t ob_size;
 		uint32_t ob_sval;
 	} bytes;
+
+	struct {
+		uint32_t kind;               /* enum cpy_gil_kind */
+		uint32_t at;                 /* RUNTIME: the struct's offset in _PyRuntime;
+					      * INTERP: the pointer's offset in the interpreter */
+		uint32_t locked;             /* int locked, within the struct */
+		uint32_t holder;             /* PyThreadState *last_holder, within the struct */
+		uint32_t size;               /* of the struct: its mutex and condition variables
+					      * are where threads wait for the GIL */
+	} gil;
 };
 
 /* The generated table for versions read through committed layouts. */

@@ -57,6 +57,13 @@ const struct cpy_layout cpy_layouts[] = {
 			.ob_size = 16,
 			.ob_sval = 32,
 		},
+		.gil = {
+			.kind = CPY_GIL_SYMBOLS,
+			.at = CPY_FIELD_NONE,
+			.locked = CPY_FIELD_NONE,
+			.holder = CPY_FIELD_NONE,
+			.size = 0,
+		},
 	},
 	{
 		.version = 0x0307, /* 3.7.16 */
@@ -112,6 +119,13 @@ const struct cpy_layout cpy_layouts[] = {
 		.bytes = {
 			.ob_size = 16,
 			.ob_sval = 32,
+		},
+		.gil = {
+			.kind = CPY_GIL_RUNTIME,
+			.at = 1264,
+			.locked = 16,
+			.holder = 8,
+			.size = 208,
 		},
 	},
 	{
@@ -169,6 +183,13 @@ const struct cpy_layout cpy_layouts[] = {
 			.ob_size = 16,
 			.ob_sval = 32,
 		},
+		.gil = {
+			.kind = CPY_GIL_RUNTIME,
+			.at = 1152,
+			.locked = 16,
+			.holder = 8,
+			.size = 208,
+		},
 	},
 	{
 		.version = 0x0309, /* 3.9.18 */
@@ -224,6 +245,13 @@ const struct cpy_layout cpy_layouts[] = {
 		.bytes = {
 			.ob_size = 16,
 			.ob_sval = 32,
+		},
+		.gil = {
+			.kind = CPY_GIL_RUNTIME,
+			.at = 352,
+			.locked = 16,
+			.holder = 8,
+			.size = 208,
 		},
 	},
 	{
@@ -281,6 +309,13 @@ const struct cpy_layout cpy_layouts[] = {
 			.ob_size = 16,
 			.ob_sval = 32,
 		},
+		.gil = {
+			.kind = CPY_GIL_RUNTIME,
+			.at = 352,
+			.locked = 16,
+			.holder = 8,
+			.size = 208,
+		},
 	},
 	{
 		.version = 0x030b, /* 3.11.7 */
@@ -337,6 +372,13 @@ const struct cpy_layout cpy_layouts[] = {
 			.ob_size = 16,
 			.ob_sval = 32,
 		},
+		.gil = {
+			.kind = CPY_GIL_RUNTIME,
+			.at = 360,
+			.locked = 16,
+			.holder = 8,
+			.size = 208,
+		},
 	},
 	{
 		.version = 0x030c, /* 3.12.1 */
@@ -392,6 +434,13 @@ const struct cpy_layout cpy_layouts[] = {
 		.bytes = {
 			.ob_size = 16,
 			.ob_sval = 32,
+		},
+		.gil = {
+			.kind = CPY_GIL_INTERP,
+			.at = 384,
+			.locked = 16,
+			.holder = 8,
+			.size = 208,
 		},
 	},
 };

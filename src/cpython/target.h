@@ -30,6 +30,10 @@ struct cpy_target {
 	struct cpy_layout layout;      /* a copy: generated or from debug offsets */
 	uint64_t runtime_addr;         /* &_PyRuntime in the target */
 	uint64_t code_type_addr;       /* &PyCode_Type, 0 if unknown */
+	struct {                       /* 3.6 (CPY_GIL_SYMBOLS): ceval.c's statics, 0 if not found */
+		uint64_t locked, holder;
+		uint64_t wait_lo, wait_hi; /* the span of gil_mutex and gil_cond */
+	} gil36;
 	uint32_t hexversion;           /* PY_VERSION_HEX */
 	char version[32];              /* "3.12.1" */
 	const char *version_source;    /* static: "Py_Version", "sys.version", "file name", ... */
@@ -73,6 +77,9 @@ struct cpy_thread {
 	uint32_t first;                /* index of the leaf frame in cpy_sample.frames */
 	uint32_t depth;                /* frames, leaf first */
 	int torn;                      /* the walk failed a check: frames are not to be used */
+	int gil;                       /* 1 holds the GIL, 0 does not, -1 unknown */
+	uint64_t gil_lo, gil_hi;       /* where a thread waiting for its GIL sleeps (futex
+					* addresses), 0 if unknown */
 };
 
 struct cpy_sample {

@@ -643,6 +643,44 @@ static int resolve_thread(struct cpy_target *t, const struct cpy_sample *s, cons
 	return 0;
 }
 
+/* The thread state holding an interpreter's GIL (0 if none is) and where
+ * its waiters sleep; *holder = -1 if the version keeps it out of reach. */
+static void gil_of(struct cpy_target *t, uint64_t interp, int64_t *holder, uint64_t *lo, uint64_t *hi)
+{
+	const struct cpy_layout *l = &t->layout;
+	uint64_t g = 0, who = 0;
+	int32_t locked = 0;
+
+	*holder = -1;
+	*lo = *hi = 0;
+	switch (l->gil.kind) {
+	case CPY_GIL_SYMBOLS:
+		if (!t->gil36.locked || proc_read(&t->mem, t->gil36.locked, &locked, 4) < 0 ||
+		    proc_read(&t->mem, t->gil36.holder, &who, 8) < 0)
+			return;
+		*lo = t->gil36.wait_lo;
+		*hi = t->gil36.wait_hi;
+		break;
+	case CPY_GIL_RUNTIME:
+		g = t->runtime_addr + l->gil.at;
+		break;
+	case CPY_GIL_INTERP:
+		if (rd_u64(t, interp + l->gil.at, &g) < 0 || !g || (g & 7))
+			return;
+		break;
+	default:
+		return;
+	}
+	if (g) {
+		if (proc_read(&t->mem, g + l->gil.locked, &locked, 4) < 0 || rd_u64(t, g + l->gil.holder, &who) < 0)
+			return;
+		*lo = g;
+		*hi = g + l->gil.size;
+	}
+	/* last_holder stays set after a release: only a locked GIL has one. */
+	*holder = locked > 0 ? (int64_t)who : 0;
+}
+
 int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
@@ -663,8 +701,8 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 	if (rc < 0)
 		return rc == -ESRCH ? rc : proc_mem_describe(&t->mem, rc, t->runtime_addr, 8);
 	for (; interp && ni < CPY_MAX_INTERPRETERS; ni++) {
-		uint64_t ts, next_interp;
-		int64_t interp_id = -1;
+		uint64_t ts, next_interp, gil_lo, gil_hi;
+		int64_t interp_id = -1, holder;
 		size_t nt = 0;
 
 		if ((interp & 7) || (rc = rd_u64(t, interp + l->interp.threads_head, &ts)) < 0 ||
@@ -672,6 +710,7 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 		    (l->interp.id != CPY_FIELD_NONE && (rc = rd_u64(t, interp + l->interp.id, (uint64_t *)&interp_id)) < 0))
 			return rc == -ESRCH ? rc : pyro_err_set(EFAULT, "cannot read interpreter state at 0x%llx",
 								(unsigned long long)interp);
+		gil_of(t, interp, &holder, &gil_lo, &gil_hi);
 		for (; ts && nt < CPY_MAX_THREADS; nt++) {
 			struct cpy_thread *th;
 			uint64_t next = 0;
@@ -682,6 +721,9 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			th = &s->threads[s->nthreads];
 			memset(th, 0, sizeof(*th));
 			th->tstate = ts;
+			th->gil = holder < 0 ? -1 : (uint64_t)holder == ts;
+			th->gil_lo = gil_lo;
+			th->gil_hi = gil_hi;
 			/* 3.6 numbers no interpreters: the position, fixed up below. */
 			th->interp_id = l->interp.id != CPY_FIELD_NONE ? interp_id : (int64_t)ni;
 			if ((ts & 7) || (rc = rd_u64(t, ts + l->tstate.next, &next)) < 0 ||

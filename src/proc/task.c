@@ -146,3 +146,41 @@ int proc_task_read_clock(int fd, uint64_t *ns)
 		return r < 0 ? -errno : -ESRCH;
 	return 0;
 }
+
+int proc_task_syscall_parse(const char *text, long *nr, uint64_t *arg0)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(text, &end, 10);
+	/* "running", or -1: in user space or the kernel outside a call. */
+	if (end == text || errno || n < 0)
+		return 0;
+	if (*end != ' ')
+		return -EINVAL;
+	errno = 0;
+	*arg0 = strtoull(end + 1, &end, 16);
+	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EINVAL;
+	*nr = n;
+	return 1;
+}
+
+int proc_task_syscall(pid_t pid, pid_t tid, long *nr, uint64_t *arg0)
+{
+	char buf[256];
+	ssize_t r;
+	int fd = proc_task_open(pid, tid, "syscall");
+
+	if (fd < 0)
+		return fd;
+	r = read(fd, buf, sizeof(buf) - 1);
+	if (r < 0)
+		r = -errno;
+	close(fd);
+	if (r <= 0)
+		return r < 0 ? (int)r : -ESRCH;
+	buf[r] = '\0';
+	return proc_task_syscall_parse(buf, nr, arg0);
+}

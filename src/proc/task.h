@@ -33,6 +33,14 @@ int proc_task_read(int fd, struct proc_task_stat *st);
  * and context switches, so for a running thread it lags by up to a tick. */
 int proc_task_read_oncpu(int fd, uint64_t *ns);
 
+/* The system call a thread is blocked in, from /proc/PID/task/TID/syscall
+ * (readable with the right to trace the process): its number and first
+ * argument (for futex, the address waited on). Returns 1 when blocked in
+ * one, 0 when running or between calls, negative on error. */
+int proc_task_syscall(pid_t pid, pid_t tid, long *nr, uint64_t *arg0);
+/* Parse that file's text ("202 0x7f... ...", "running", "-1 0x... 0x..."). */
+int proc_task_syscall_parse(const char *text, long *nr, uint64_t *arg0);
+
 /* Open a precise CPU clock for a thread of another process: a perf
  * software task-clock counter (read() asks the CPU the thread runs on, so
  * the value is current to the nanosecond). Needs perf events and the right

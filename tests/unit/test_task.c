@@ -21,6 +21,20 @@ TEST(rejects_garbage)
 	ASSERT_TRUE(proc_task_stat_parse("1 (x) ", 6, &st) < 0);
 }
 
+TEST(parses_syscall_files)
+{
+	uint64_t arg0 = 0;
+	long nr = 0;
+
+	ASSERT_EQ(proc_task_syscall_parse("202 0x7f3f7eb786c0 0x189 0x0 0x0 0x7f3f 0xffffffff 0x7ffd 0x7f3f\n", &nr, &arg0), 1);
+	ASSERT_EQ(nr, 202);
+	ASSERT_EQ(arg0, 0x7f3f7eb786c0ull);
+	ASSERT_EQ(proc_task_syscall_parse("running\n", &nr, &arg0), 0);
+	ASSERT_EQ(proc_task_syscall_parse("-1 0x7ffd3e9f1b28 0x7f3f7f1d2d56\n", &nr, &arg0), 0);
+	ASSERT_TRUE(proc_task_syscall_parse("202x", &nr, &arg0) < 0);
+	ASSERT_TRUE(proc_task_syscall_parse("202 zz", &nr, &arg0) < 0);
+}
+
 TEST(lists_own_threads_and_reads_state)
 {
 	pid_t *tids;
