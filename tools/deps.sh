@@ -6,7 +6,7 @@ set -eu
 kind="${1:-test}"
 pkgs="gcc make libc6-dev zlib1g-dev python3"
 case "$kind" in
-test) pkgs="$pkgs python3-pytest python3-jsonschema util-linux golang-go chromium" ;;
+test) pkgs="$pkgs python3-pytest python3-jsonschema util-linux golang-go chromium tmux" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 missing=""

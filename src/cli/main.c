@@ -15,6 +15,7 @@ struct command {
 static const struct command commands[] = {
 	{ "record", cmd_record, "sample a Python program (launch it, or attach by -p PID) into a .pyro file" },
 	{ "report", cmd_report, "render a .pyro profile: text, tree, lines, html flame graph, speedscope, pstats, pprof, ..." },
+	{ "top", cmd_top, "a live view of where a program spends its time, like top(1) (-p PID or -- COMMAND)" },
 	{ "dump", cmd_dump, "print every thread's Python stack once (-p PID), with its state and the GIL holder" },
 	{ "diff", cmd_diff, "compare two profiles: what got faster or slower, by function and line" },
 };
@@ -35,6 +36,7 @@ static void usage(FILE *out)
 		"  pyrometer record -p 4242 --duration 30    attach to a running process\n"
 		"  pyrometer report run.pyro --format html -o run.html\n"
 		"  pyrometer diff before.pyro after.pyro\n"
+		"  pyrometer top -p 4242                     live view, refreshed every second\n"
 		"  pyrometer dump -p 4242                    every thread's stack, now\n"
 		"\n'pyrometer <command> -h' shows a command's options.\n");
 }
