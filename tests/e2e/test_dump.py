@@ -95,6 +95,8 @@ def test_dump_sees_threads_waiting_for_the_gil(pyrometer, python):
     futex they wait on). Several dumps, since a waiter can be caught just woken."""
     proc, tids = started(python, 3)
     try:
+        # Until they reach their waits, the other threads contend for the GIL too.
+        settled(pyrometer, proc, tids)
         busy = [tids[r] for r in ("busy", "busy2", "busy3")]
         waits = 0
         for _ in range(DUMP_TRIES):
