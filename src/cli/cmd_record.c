@@ -31,14 +31,22 @@ static void usage(FILE *out)
 		"  -f, --format FMT      also write FILE in this format at the end (html, speedscope,\n"
 		"                        pstats, pprof, chrome, json, tree, lines, collapsed, text);\n"
 		"                        the .pyro is kept beside it (run.html -> run.pyro)\n"
-		"  -r, --rate HZ         samples per second (default 1000, at most %d)\n"
+		"  -r, --rate HZ|max     samples per second (default 1000, at most %d); max: as fast\n"
+		"                        as the machine allows, resting after each sample as long as\n"
+		"                        it took (at most half a CPU)\n"
 		"  -d, --duration SECS   stop after this long (default: until the program exits)\n"
 		"  -m, --mode wall|cpu   wall: every thread all the time (default);\n"
 		"                        cpu: only while a thread is running on a CPU\n"
 		"  -p, --pid PID         attach to a running process instead of launching\n"
+		"      --blocking        stop the program's threads while each sample is taken, for\n"
+		"                        exactly consistent stacks; slows the program (docs/CLI.md)\n"
+		"                        and needs the right to ptrace it\n"
 		"  -h, --help            this help\n\n"
 		"Launching, pyrometer exits with the program's exit code. Ctrl-C or SIGTERM\n"
-		"ends an attached recording; the program keeps running.\n",
+		"ends an attached recording; the program keeps running.\n\n"
+		"The summary's samples line gives the achieved rate, the stacks that could not\n"
+		"be read consistently (errors) and the samples that took longer than the\n"
+		"interval (saturated: ask for a lower rate).\n",
 		SAMPLER_MAX_RATE);
 }
 
@@ -98,6 +106,8 @@ static int parse_number(const char *s, double lo, double hi, double *out)
 	return 0;
 }
 
+enum { OPT_BLOCKING = 256 }; /* long options without a letter */
+
 int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -107,6 +117,7 @@ int cmd_record(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "blocking", no_argument, NULL, OPT_BLOCKING },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,9 +150,13 @@ int cmd_record(int argc, char **argv)
 			format = optarg;
 			break;
 		case 'r':
+			if (!strcmp(optarg, "max")) {
+				o.rate_hz = 0;
+				break;
+			}
 			if (parse_number(optarg, 1, SAMPLER_MAX_RATE, &v) < 0) {
-				fprintf(stderr, "pyrometer: error: --rate takes a number of Hz from 1 to %d, not '%s'\n",
-					SAMPLER_MAX_RATE, optarg);
+				fprintf(stderr, "pyrometer: error: --rate takes a number of Hz from 1 to %d, or max, "
+					"not '%s'\n", SAMPLER_MAX_RATE, optarg);
 				return EXIT_USAGE;
 			}
 			o.rate_hz = (unsigned)v;
@@ -170,6 +185,9 @@ int cmd_record(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.pid = (pid_t)v;
+			break;
+		case OPT_BLOCKING:
+			o.blocking = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -83,6 +83,7 @@ struct pyro_end {
 	uint64_t errors;       /* torn or unreadable thread stacks */
 	uint64_t duration_ns;
 	uint64_t exit_status;  /* target's exit code + 1, 0 when unknown */
+	uint64_t saturated;    /* rounds whose sample took longer than the interval (0 in older files) */
 };
 
 struct pyro_profile {

@@ -256,6 +256,9 @@ static int parse_end(struct pyro_cursor *c, struct pyro_end *e)
 	    pyro_cursor_uvarint(c, &e->duration_ns, "duration") < 0 ||
 	    pyro_cursor_uvarint(c, &e->exit_status, "exit status") < 0)
 		return -1;
+	/* Added after 1.1 at the payload's end: older files end before it. */
+	if (pyro_cursor_left(c) && pyro_cursor_uvarint(c, &e->saturated, "saturated rounds") < 0)
+		return -1;
 	e->present = 1;
 	return 0;
 }

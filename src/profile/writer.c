@@ -308,6 +308,7 @@ int pyro_writer_close(struct pyro_writer *w, const struct pyro_end *end)
 		pyro_buf_uvarint(&pl, end->errors);
 		pyro_buf_uvarint(&pl, end->duration_ns);
 		pyro_buf_uvarint(&pl, end->exit_status);
+		pyro_buf_uvarint(&pl, end->saturated);
 		put_chunk(&out, PYRO_CHUNK_END, &pl);
 		rc = out.oom ? pyro_err_set(ENOMEM, "out of memory") : write_all(w, out.data, out.len);
 		pyro_buf_release(&out);

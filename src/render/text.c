@@ -96,7 +96,7 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 	const struct pyro_header *h = &p->header;
 	struct pyro_stats st;
 	uint32_t *order = NULL;
-	char t1[32], nb[512], fb[512];
+	char t1[32], nb[512], fb[512], target[16];
 	size_t i, n, top = o && o->top ? o->top : 10, threads = 0;
 	uint64_t ticks, duration, thread_samples;
 	double rate;
@@ -128,9 +128,15 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 			fprintf(out, " %s", h->argv[i]);
 		fprintf(out, "%s\n", h->argc > 16 ? " ..." : "");
 	}
-	fprintf(out, "  samples %llu at %.1f Hz (target %u Hz), %zu thread%s, errors %llu (%.2f%%)\n",
-		(unsigned long long)ticks, rate, h->rate_hz, threads, threads == 1 ? "" : "s",
-		(unsigned long long)p->end.errors, pyro_pct(p->end.errors, thread_samples));
+	if (h->rate_hz)
+		snprintf(target, sizeof(target), "%u Hz", h->rate_hz);
+	else
+		snprintf(target, sizeof(target), "max"); /* record -r max */
+	fprintf(out, "  samples %llu at %.1f Hz (target %s), %zu thread%s, errors %llu (%.2f%%), "
+		"saturated %llu (%.2f%%)\n",
+		(unsigned long long)ticks, rate, target, threads, threads == 1 ? "" : "s",
+		(unsigned long long)p->end.errors, pyro_pct(p->end.errors, thread_samples),
+		(unsigned long long)p->end.saturated, pyro_pct(p->end.saturated, ticks));
 	put_interpreters(v, out);
 	if (p->end.present && p->end.exit_status)
 		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));

@@ -5,11 +5,19 @@
  * running. In launch mode the child decides: a Ctrl-C from the terminal
  * reaches it directly, a signal sent to pyrometer alone is forwarded, and
  * recording goes on until the child exits (a third signal stops at once).
+ *
+ * Blocking mode (--blocking) traces every thread of the target and holds
+ * them all stopped while each sample is taken. A signal never cuts a
+ * sample short: the loop lets the threads run again before it looks at the
+ * flags the handlers set, and every way out of sampler_record() detaches.
+ * SIGCHLD then also reports the threads' stops, which are seen to (a
+ * signal passed on, a new thread let run) as soon as they arrive.
  */
 #include "sampler/sampler.h"
 #include "cpython/target.h"
 #include "proc/fs.h"
 #include "proc/launch.h"
+#include "proc/ptrace.h"
 #include "proc/task.h"
 #include "profile/profile.h"
 #include "util/err.h"
@@ -105,10 +113,13 @@ struct recorder {
 		uint32_t id;
 	} frame_memo[FRAME_MEMO];     /* direct-mapped front of frame_ids */
 	uint32_t *stack_scratch;
+	struct proc_ptrace pt;        /* blocking mode: the target's threads */
 	uint64_t t0, t0_real;
 	int attached, writer_open;
+	int traced;                   /* pt holds the target's threads */
 	int debug;                    /* PYROMETER_DEBUG: time the walk, print counters */
 	uint64_t walk_cpu_ns;
+	uint64_t taking_ns;           /* wall time taking samples (blocking: the target held) */
 };
 
 /* A thread is its OS thread within one interpreter: the same OS thread
@@ -320,7 +331,7 @@ static void status(struct recorder *r, uint64_t elapsed, int final)
 	fflush(stderr);
 }
 
-static void install_signals(void)
+static void install_signals(int blocking)
 {
 	struct sigaction sa;
 
@@ -332,26 +343,68 @@ static void install_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_child;
-	sa.sa_flags = SA_NOCLDSTOP;
+	/* Traced threads report their stops by SIGCHLD too (ptrace.h). */
+	sa.sa_flags = blocking ? 0 : SA_NOCLDSTOP;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
 }
 
-/* Reap the launched child if it has exited. Returns 1 when it has. */
+/* See to what children reported: in blocking mode, the traced threads'
+ * stops; in launch mode, the child's exit. Returns 1 when the launched
+ * child has exited. A traced child's exit is collected by the tracer's
+ * waits (which would also take its stops for exits here), so it is looked
+ * for there. */
 static int reap(struct recorder *r)
 {
 	int st;
-	pid_t w;
 
+	child_changed = 0;
+	if (r->traced)
+		proc_ptrace_poll(&r->pt);
 	if (r->o->pid || r->res->child_exit >= 0)
 		return r->res->child_exit >= 0;
-	child_changed = 0;
-	w = waitpid(r->res->pid, &st, WNOHANG);
-	if (w > 0) {
-		r->res->child_exit = proc_exit_code(st);
-		return 1;
-	}
-	return 0;
+	if (r->pt.exited)
+		st = r->pt.exit_status;
+	else if (r->traced || waitpid(r->res->pid, &st, WNOHANG) <= 0)
+		return 0;
+	r->res->child_exit = proc_exit_code(st);
+	return 1;
+}
+
+/* Let the target's threads go, as they would be untraced. */
+static void untrace(struct recorder *r)
+{
+	size_t left;
+
+	if (!r->traced)
+		return;
+	left = proc_ptrace_detach(&r->pt);
+	r->traced = 0;
+	if (left)
+		fprintf(stderr, "pyrometer: warning: %zu thread%s of pid %d did not stop to be detached (in "
+			"uninterruptible sleep?); the kernel detaches them when pyrometer exits\n",
+			left, left == 1 ? "" : "s", (int)r->res->pid);
+	reap(r);
+}
+
+/* One sample of every thread; in blocking mode, with all of them held
+ * stopped meanwhile. Returns what cpy_sample() does. */
+static int take_sample(struct recorder *r)
+{
+	uint64_t c0 = 0;
+	int rc = 0;
+
+	if (r->traced)
+		rc = proc_ptrace_stop(&r->pt);
+	if (r->debug)
+		c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
+	if (rc == 0)
+		rc = cpy_sample(&r->target, &r->sample);
+	if (r->debug)
+		r->walk_cpu_ns += now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
+	if (r->traced)
+		proc_ptrace_resume(&r->pt);
+	return rc;
 }
 
 /* Launch mode: wait for the child to become a Python process. */
@@ -419,7 +472,7 @@ static int open_writer(struct recorder *r)
 static int sample_loop(struct recorder *r)
 {
 	const struct sampler_opts *o = r->o;
-	uint64_t interval = 1000000000ull / o->rate_hz;
+	uint64_t interval = o->rate_hz ? 1000000000ull / o->rate_hz : 0; /* 0: -r max */
 	uint64_t next, prev, last_flush, last_status = 0;
 	uint64_t stop_at = o->duration_s > 0 ? r->t0 + (uint64_t)(o->duration_s * 1e9) : 0;
 	int forwarded = 0, rc = 0;
@@ -427,9 +480,10 @@ static int sample_loop(struct recorder *r)
 	uint64_t cpu0 = now_ns(CLOCK_PROCESS_CPUTIME_ID);
 
 	next = last_flush = now_ns(CLOCK_MONOTONIC);
-	prev = next - interval; /* the first sample stands for one interval */
+	/* The first sample stands for one interval (-r max: the shortest). */
+	prev = next - (interval ? interval : 1000000000ull / SAMPLER_MAX_RATE);
 	for (;;) {
-		uint64_t now;
+		uint64_t now, taken;
 
 		if (got_signals) {
 			if (o->pid || got_signals >= 3)
@@ -444,25 +498,27 @@ static int sample_loop(struct recorder *r)
 		now = now_ns(CLOCK_MONOTONIC);
 		if (stop_at && now >= stop_at)
 			break;
-		if (r->debug) {
-			uint64_t c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
-
-			rc = cpy_sample(&r->target, &r->sample);
-			r->walk_cpu_ns += now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
-		} else {
-			rc = cpy_sample(&r->target, &r->sample);
+		if (now < next) {
+			/* Woken early by a signal: see to it above, then sleep on. */
+			sleep_until(next);
+			continue;
 		}
+		rc = take_sample(r);
+		taken = now_ns(CLOCK_MONOTONIC) - now;
 		r->res->ticks++;
 		if (rc == -ESRCH) {
 			r->res->ticks--;
 			rc = 0;
 			if (!o->pid && !reap(r)) {
 				/* Gone but not yet reaped: wait for it. */
-				sleep_until(now + interval);
+				next = now + LAUNCH_POLL_NS;
 				continue;
 			}
 			break;
 		}
+		r->taking_ns += taken;
+		if (interval && taken > interval)
+			r->res->saturated++;
 		if (rc < 0) {
 			r->res->errors++;
 			rc = 0;
@@ -482,6 +538,15 @@ static int sample_loop(struct recorder *r)
 			status(r, now - r->t0, 0);
 			last_status = now;
 		}
+		if (!interval) {
+			/* -r max: rest as long as the round took, so that the
+			 * loop uses at most half a CPU and, blocking, the target
+			 * runs at least half the time. */
+			uint64_t end = now_ns(CLOCK_MONOTONIC);
+
+			next = end + (end - now);
+			continue;
+		}
 		next += interval;
 		now = now_ns(CLOCK_MONOTONIC);
 		if (next < now) {
@@ -490,20 +555,27 @@ static int sample_loop(struct recorder *r)
 			r->res->late += (now - next) / interval + 1;
 			next = now + interval - (now - next) % interval;
 		}
-		sleep_until(next);
 	}
 	if (o->status_line)
 		status(r, 0, 1);
 	r->res->duration_ns = now_ns(CLOCK_MONOTONIC) - r->t0;
 	r->res->loop_cpu_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu0;
+	if (r->res->duration_ns)
+		r->res->rate_hz = (double)r->res->ticks * 1e9 / (double)r->res->duration_ns;
 	if (r->debug)
 		fprintf(stderr, "pyrometer: debug: CPU per round: %.2f us in all, %.2f us reading the target; "
-			"%llu late deadlines, %llu walks retried, %llu reads, %llu code objects decoded, %llu reused\n",
+			"wall time per sample taken: %.2f us%s; %llu late deadlines, %llu saturated, %llu walks "
+			"retried, %llu reads, %llu code objects decoded, %llu reused\n",
 			r->res->ticks ? (double)r->res->loop_cpu_ns / 1e3 / (double)r->res->ticks : 0.0,
 			r->res->ticks ? (double)r->walk_cpu_ns / 1e3 / (double)r->res->ticks : 0.0,
-			(unsigned long long)r->res->late, (unsigned long long)r->target.retries,
+			r->res->ticks ? (double)r->taking_ns / 1e3 / (double)r->res->ticks : 0.0,
+			r->traced ? ", the target held stopped" : "", (unsigned long long)r->res->late,
+			(unsigned long long)r->res->saturated, (unsigned long long)r->target.retries,
 			(unsigned long long)r->target.mem.syscalls,
 			(unsigned long long)r->target.codes.decoded, (unsigned long long)r->target.codes.reused);
+	if (r->debug && r->traced)
+		fprintf(stderr, "pyrometer: debug: %llu thread stops late (a thread silent for 100 ms)\n",
+			(unsigned long long)r->pt.late_stops);
 	return rc;
 }
 
@@ -521,7 +593,7 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	r.debug = getenv("PYROMETER_DEBUG") != NULL;
 	got_signals = 0;
 	child_changed = 0;
-	install_signals();
+	install_signals(o->blocking);
 
 	if (o->pid) {
 		res->pid = o->pid;
@@ -535,6 +607,14 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	if (rc < 0)
 		goto out;
 	r.attached = 1;
+	if (o->blocking) {
+		rc = proc_ptrace_seize(&r.pt, res->pid);
+		if (rc < 0) {
+			reap(&r); /* letting go may have collected the child's exit */
+			goto out;
+		}
+		r.traced = 1;
+	}
 	if (r.debug)
 		fprintf(stderr, "pyrometer: debug: Python %s from %s, in %s%s\n", r.target.version,
 			r.target.version_source, r.target.binary,
@@ -545,9 +625,13 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	if (rc < 0)
 		goto out;
 	rc = sample_loop(&r);
+	/* Before the end chunk: the target runs untraced while the file is
+	 * finished, and an exit the tracer collected is in it. */
+	untrace(&r);
 	memset(&end, 0, sizeof(end));
 	end.ticks = res->ticks;
 	end.errors = res->errors;
+	end.saturated = res->saturated;
 	end.duration_ns = res->duration_ns;
 	end.exit_status = res->child_exit >= 0 ? (uint64_t)res->child_exit + 1 : 0;
 	{
@@ -557,6 +641,7 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 			rc = crc;
 	}
 out:
+	untrace(&r);
 	if (r.writer_open)
 		pyro_writer_release(&r.writer);
 	if (r.attached) {

@@ -2,10 +2,11 @@
  * sampler.h - record a profile of a running or launched CPython process.
  *
  * The loop samples every thread on absolute deadlines (clock_nanosleep with
- * TIMER_ABSTIME: no busy-waiting, no drift), weights each sample by the real
- * time since the previous one, and streams everything through the .pyro
- * writer, flushing at least once a second. It never pauses or writes to the
- * target.
+ * TIMER_ABSTIME: no busy-waiting, no drift; -r max instead rests after each
+ * sample as long as it took), weights each sample by the real time since the
+ * previous one, and streams everything through the .pyro writer, flushing at
+ * least once a second. It never writes to the target, and pauses it only
+ * when asked to (blocking), for the time of each sample.
  */
 #ifndef PYRO_SAMPLER_SAMPLER_H
 #define PYRO_SAMPLER_SAMPLER_H
@@ -21,11 +22,12 @@ enum sampler_mode { SAMPLER_WALL = 0, SAMPLER_CPU = 1 };
 struct sampler_opts {
 	pid_t pid;              /* attach to this, or 0 to launch argv */
 	char **argv;            /* borrowed; NULL-terminated */
-	unsigned rate_hz;
+	unsigned rate_hz;       /* 0: as fast as the machine allows (record -r max) */
 	double duration_s;      /* 0: until the target exits or a signal */
 	int mode;               /* enum sampler_mode */
 	const char *output;     /* NULL: pyrometer-<pid>.pyro */
 	int status_line;        /* draw a status line on stderr */
+	int blocking;           /* stop the target's threads for each sample (ptrace) */
 };
 
 struct sampler_result {
@@ -35,7 +37,9 @@ struct sampler_result {
 	uint64_t samples;       /* thread stacks recorded */
 	uint64_t errors;        /* torn or unreadable thread stacks */
 	uint64_t late;          /* deadlines missed */
+	uint64_t saturated;     /* rounds whose sample took longer than the interval */
 	uint64_t duration_ns;
+	double rate_hz;         /* achieved: rounds per second */
 	uint64_t loop_cpu_ns;   /* CPU the sampling loop itself used */
 	char output[PATH_MAX];
 };
