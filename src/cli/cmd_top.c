@@ -402,14 +402,10 @@ static int on_key(struct top *tp, int c)
 
 static int parse_secs(const char *arg, const char *opt, double lo, double hi, double *out)
 {
-	char *end;
-	double d = strtod(arg, &end);
-
-	if (end == arg || *end || !(d >= lo && d <= hi)) {
+	if (cli_parse_number(arg, lo, hi, out) < 0) {
 		fprintf(stderr, "pyrometer: error: %s takes a number from %g to %g, not '%s'\n", opt, lo, hi, arg);
 		return -1;
 	}
-	*out = d;
 	return 0;
 }
 
