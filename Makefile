@@ -96,7 +96,8 @@ replay: $(REPLAY_BIN)
 	@set -e; for t in $(REPLAY_BIN); do n=$${t##*/replay_}; echo "== $$t fuzz/corpus/$$n"; $$t fuzz/corpus/$$n; done
 
 e2e: $(BUILD)/pyrometer $(BUILD)/synth-profile
-	PYROMETER=$(abspath $(BUILD)/pyrometer) SYNTH_PROFILE=$(abspath $(BUILD)/synth-profile) $(PYTEST) -q -rs tests/e2e
+	PYROMETER=$(abspath $(BUILD)/pyrometer) SYNTH_PROFILE=$(abspath $(BUILD)/synth-profile) \
+	    PYROMETER_SANITIZERS=$(SAN) $(PYTEST) -q -rs tests/e2e
 
 test: deps
 	@$(MAKE) --no-print-directory all unit replay

@@ -93,19 +93,6 @@ static void rendered_path_for(const char *pyro, const char *format, char *buf, s
 	snprintf(buf, n, "%.*s%s", (int)len, pyro, ext);
 }
 
-static int parse_number(const char *s, double lo, double hi, double *out)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < lo || v > hi)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 enum { OPT_BLOCKING = 256 }; /* long options without a letter */
 
 int cmd_record(int argc, char **argv)
@@ -154,7 +141,7 @@ int cmd_record(int argc, char **argv)
 				o.rate_hz = 0;
 				break;
 			}
-			if (parse_number(optarg, 1, SAMPLER_MAX_RATE, &v) < 0) {
+			if (cli_parse_number(optarg, 1, SAMPLER_MAX_RATE, &v) < 0) {
 				fprintf(stderr, "pyrometer: error: --rate takes a number of Hz from 1 to %d, or max, "
 					"not '%s'\n", SAMPLER_MAX_RATE, optarg);
 				return EXIT_USAGE;
@@ -162,7 +149,7 @@ int cmd_record(int argc, char **argv)
 			o.rate_hz = (unsigned)v;
 			break;
 		case 'd':
-			if (parse_number(optarg, 0.001, 1e7, &v) < 0) {
+			if (cli_parse_number(optarg, 0.001, 1e7, &v) < 0) {
 				fprintf(stderr, "pyrometer: error: --duration takes a positive number of seconds, not '%s'\n",
 					optarg);
 				return EXIT_USAGE;
@@ -180,11 +167,8 @@ int cmd_record(int argc, char **argv)
 			}
 			break;
 		case 'p':
-			if (parse_number(optarg, 1, 4194304, &v) < 0 || v != (double)(pid_t)v) {
-				fprintf(stderr, "pyrometer: error: --pid takes a process id, not '%s'\n", optarg);
+			if (cli_parse_pid(optarg, &o.pid) < 0)
 				return EXIT_USAGE;
-			}
-			o.pid = (pid_t)v;
 			break;
 		case OPT_BLOCKING:
 			o.blocking = 1;

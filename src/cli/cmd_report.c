@@ -7,6 +7,7 @@
 #include "util/err.h"
 
 #include <getopt.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,19 @@ int cli_parse_top(const char *arg, unsigned *top)
 		return -1;
 	}
 	*top = (unsigned)n;
+	return 0;
+}
+
+int cli_parse_number(const char *arg, double lo, double hi, double *out)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
 	return 0;
 }
 

@@ -402,32 +402,32 @@ static int on_key(struct top *tp, int c)
 
 static int parse_secs(const char *arg, const char *opt, double lo, double hi, double *out)
 {
-	char *end;
-	double d = strtod(arg, &end);
-
-	if (end == arg || *end || !(d >= lo && d <= hi)) {
+	if (cli_parse_number(arg, lo, hi, out) < 0) {
 		fprintf(stderr, "pyrometer: error: %s takes a number from %g to %g, not '%s'\n", opt, lo, hi, arg);
 		return -1;
 	}
-	*out = d;
 	return 0;
 }
 
 /* Launch mode: wait for the child to become a Python process. */
-static int attach_launched(struct top *tp, pid_t pid)
-{
-	for (;;) {
-		int rc = cpy_attach(&tp->t, pid, 1), st;
+struct launched {
+	pid_t pid;
+};
 
-		if (rc != -EAGAIN)
-			return rc;
-		if (waitpid(pid, &st, WNOHANG) == pid)
-			return pyro_err_set(ENOEXEC, "pid %d exited with status %d before a Python interpreter appeared "
-					    "in it", (int)pid, proc_exit_code(st));
-		if (stop_signal)
-			return pyro_err_set(EINTR, "interrupted while waiting for Python to start");
-		usleep(2000);
-	}
+/* Between attempts to attach to the launched child: stop if it exited or
+ * we were interrupted, else sleep 2 ms. */
+static int launch_wait(void *arg)
+{
+	const struct launched *c = arg;
+	int st;
+
+	if (waitpid(c->pid, &st, WNOHANG) == c->pid)
+		return pyro_err_set(ENOEXEC, "pid %d exited with status %d before a Python interpreter appeared "
+				    "in it", (int)c->pid, proc_exit_code(st));
+	if (stop_signal)
+		return pyro_err_set(EINTR, "interrupted while waiting for Python to start");
+	usleep(2000);
+	return 0;
 }
 
 int cmd_top(int argc, char **argv)
@@ -493,8 +493,11 @@ int cmd_top(int argc, char **argv)
 		rc = cpy_attach(&tp.t, pid, 0);
 	} else {
 		rc = proc_launch(argv + optind, &child);
-		if (rc == 0)
-			rc = attach_launched(&tp, child);
+		if (rc == 0) {
+			struct launched lc = { child };
+
+			rc = cpy_attach_launched(&tp.t, child, launch_wait, &lc);
+		}
 	}
 	if (rc < 0) {
 		pyro_err_print();

@@ -42,6 +42,8 @@ int cli_output_close(struct cli_output *o, int rc);
 int cli_parse_top(const char *arg, unsigned *top);
 int cli_parse_percent(const char *arg, double *pct);
 int cli_parse_pid(const char *arg, pid_t *pid);
+/* A number from lo to hi; silent (the caller says what the option takes). */
+int cli_parse_number(const char *arg, double lo, double hi, double *out);
 /* Write v in format (a name pyro_render_find knows) to output (stdout when
  * NULL). Returns an exit code: 0, 1 (error printed) or EXIT_USAGE. */
 int cli_render(const struct pyro_view *v, const char *format, const struct pyro_render_opts *ro, const char *output);

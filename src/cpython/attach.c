@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SEEN_CAP 16384 /* power of two, > CPY_MAX_DEPTH */
@@ -380,6 +381,42 @@ static int find_interpreter(struct cpy_target *t, const struct proc_maps *maps, 
 			    "pid %d is not a Python process: it runs %s and no libpython or python executable "
 			    "defining the CPython API is in its memory map%s",
 			    (int)t->pid, exe[0] ? exe : "an unknown program", found);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int cpy_attach_launched(struct cpy_target *t, pid_t pid, int (*wait)(void *arg), void *arg)
+{
+	uint64_t failing_since = 0;
+
+	for (;;) {
+		int rc = cpy_attach(t, pid, 1);
+
+		if (rc == 0)
+			return 0;
+		if (rc == -EAGAIN) {
+			failing_since = 0;
+		} else if (rc == -ENOTSUP || rc == -EFAULT || rc == -EINVAL) {
+			/* What reads wrong now may read right once the loader is done. */
+			uint64_t now = monotonic_ns();
+
+			if (!failing_since)
+				failing_since = now;
+			else if (now - failing_since >= CPY_LAUNCH_SETTLE_NS)
+				return rc;
+		} else {
+			return rc;
+		}
+		rc = wait(arg);
+		if (rc < 0)
+			return rc;
+	}
 }
 
 int cpy_attach(struct cpy_target *t, pid_t pid, int launching)

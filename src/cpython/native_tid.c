@@ -109,7 +109,7 @@ static int several_os_threads(const struct cpy_sample *s)
 
 void cpy_resolve_native_tids(struct cpy_target *t, struct cpy_sample *s)
 {
-	size_t i;
+	size_t i, kept;
 
 	if (t->layout.tstate.native_thread_id != CPY_FIELD_NONE)
 		return;
@@ -122,12 +122,20 @@ void cpy_resolve_native_tids(struct cpy_target *t, struct cpy_sample *s)
 		if (discover(t, s) && (t->tid_offset == CPY_FIELD_NONE || t->tid_offset_threads == before))
 			t->tid_offset_retry_at = t->sample_gen + RETRY_SAMPLES;
 	}
-	for (i = 0; i < s->nthreads; i++) {
+	for (i = 0, kept = 0; i < s->nthreads; i++) {
 		uint32_t v = 0;
+		int gone = 0;
 
-		if (t->tid_offset != CPY_FIELD_NONE && s->threads[i].thread_id &&
-		    proc_read(&t->mem, s->threads[i].thread_id + t->tid_offset, &v, 4) < 0)
-			v = 0;
+		if (t->tid_offset != CPY_FIELD_NONE && s->threads[i].thread_id)
+			gone = proc_read(&t->mem, s->threads[i].thread_id + t->tid_offset, &v, 4) < 0 || v == 0;
+		/* The kernel zeroes the tid as the thread exits (and its stack,
+		 * descriptor included, may be unmapped): a thread that ended
+		 * since its frames were walked is left out, rather than shown
+		 * as a thread of its own with no tid. */
+		if (gone)
+			continue;
 		s->threads[i].native_id = v;
+		s->threads[kept++] = s->threads[i];
 	}
+	s->nthreads = kept;
 }

@@ -100,6 +100,14 @@ struct cpy_sample {
  * Python process (naming what was found), -ENOTSUP an unsupported version,
  * -EAGAIN not (yet) a Python process when `launching` is set. */
 int cpy_attach(struct cpy_target *t, pid_t pid, int launching);
+/* Attach to a process just launched, once its interpreter is up. Between
+ * attempts, wait(arg) is called: it sleeps a little and returns 0, or a
+ * negative error (with its message) to stop waiting: the child exited, an
+ * interrupt. An error other than "not yet" is retried until it has lasted
+ * CPY_LAUNCH_SETTLE_NS: while the loader is still mapping libpython, its
+ * data may sit at the wrong address for a moment and fail validation. */
+#define CPY_LAUNCH_SETTLE_NS 500000000ull
+int cpy_attach_launched(struct cpy_target *t, pid_t pid, int (*wait)(void *arg), void *arg);
 void cpy_target_release(struct cpy_target *t);
 
 /* PY_VERSION_HEX from the start of a sys.version text ("3.8.18 (default,
@@ -115,7 +123,9 @@ void cpy_sample_release(struct cpy_sample *s);
 
 /* Fill each thread's native_id on versions whose thread state has none
  * (3.6-3.10), from the C library's thread descriptor (native_tid.c).
- * Threads whose id cannot be found get 0. */
+ * Threads whose id cannot be found get 0, until the descriptor's place is
+ * known; from then on, a thread whose descriptor says it has exited is
+ * removed from the sample. */
 void cpy_resolve_native_tids(struct cpy_target *t, struct cpy_sample *s);
 
 #endif

@@ -335,7 +335,7 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 		th->depth = 0;
 		th->first = (uint32_t)first;
 		if (attempt > 0)
-			proc_mem_invalidate(&t->mem);
+			proc_mem_refresh(&t->mem);
 		rc = current_frame(t, ts, &frame, &cframe);
 		if (rc < 0)
 			return rc == -ESRCH ? rc : (th->torn = 1, 0);

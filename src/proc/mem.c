@@ -1,5 +1,5 @@
 /*
- * mem.c - process_vm_readv with a per-sample page cache.
+ * mem.c - process_vm_readv with a per-sample block cache.
  */
 #include "proc/mem.h"
 #include "proc/fs.h"
@@ -10,76 +10,172 @@
 #include <string.h>
 #include <sys/uio.h>
 
+#define WAYS 2u
+#define SETS (PROC_CACHE_BLOCKS / WAYS)
+#define BLOCK_MASK ((uint64_t)PROC_BLOCK_SIZE - 1)
+#define DIRECT_MAX 8192u /* larger reads bypass the cache */
+
 int proc_mem_init(struct proc_mem *m, pid_t pid)
 {
 	memset(m, 0, sizeof(*m));
 	m->pid = pid;
 	m->gen = 1;
-	m->pages = calloc(PROC_CACHE_PAGES, sizeof(*m->pages));
-	if (!m->pages)
-		return pyro_err_set(ENOMEM, "out of memory for the page cache");
+	m->blocks = calloc(PROC_CACHE_BLOCKS, sizeof(*m->blocks));
+	m->used = calloc(PROC_PREFETCH_MAX, sizeof(*m->used));
+	m->prefetch = calloc(PROC_PREFETCH_MAX, sizeof(*m->prefetch));
+	m->iov = calloc(2 * PROC_READV_MAX, sizeof(*m->iov));
+	m->slot = calloc(PROC_PREFETCH_MAX, sizeof(*m->slot));
+	if (!m->blocks || !m->used || !m->prefetch || !m->iov || !m->slot) {
+		proc_mem_release(m);
+		return pyro_err_set(ENOMEM, "out of memory for the block cache");
+	}
 	return 0;
 }
 
 void proc_mem_release(struct proc_mem *m)
 {
-	free(m->pages);
+	free(m->blocks);
+	free(m->used);
+	free(m->prefetch);
+	free(m->iov);
+	free(m->slot);
 	memset(m, 0, sizeof(*m));
 }
 
 void proc_mem_invalidate(struct proc_mem *m)
 {
+	uint64_t *t = m->prefetch;
+
 	m->gen++;
-	memcpy(m->prefetch, m->used, m->nused * sizeof(m->used[0]));
+	m->prefetch = m->used;
 	m->nprefetch = m->nused;
+	m->used = t;
 	m->nused = 0;
 }
 
-static struct proc_page *slot_of(struct proc_mem *m, uint64_t page_addr)
+void proc_mem_refresh(struct proc_mem *m)
 {
-	return &m->pages[(page_addr / PROC_PAGE_SIZE) % PROC_CACHE_PAGES];
+	m->gen++; /* touch() may list a block twice: the prefetch drops repeats */
 }
 
-static void note_used(struct proc_mem *m, uint64_t page_addr)
+static struct proc_block *set_of(struct proc_mem *m, uint64_t block)
 {
+	return &m->blocks[((block / PROC_BLOCK_SIZE) % SETS) * WAYS];
+}
+
+/* The cached copy of a block, or NULL. */
+static struct proc_block *block_hit(struct proc_mem *m, uint64_t block)
+{
+	struct proc_block *set = set_of(m, block);
+	unsigned w;
+
+	for (w = 0; w < WAYS; w++)
+		if (set[w].gen == m->gen && set[w].addr == block)
+			return &set[w];
+	return NULL;
+}
+
+/* Where to load a block that missed: a way not in use this generation, or
+ * else NULL (both ways already hold blocks of this sample). */
+static struct proc_block *block_free(struct proc_mem *m, uint64_t block)
+{
+	struct proc_block *set = set_of(m, block);
+	unsigned w;
+
+	for (w = 0; w < WAYS; w++)
+		if (set[w].gen != m->gen)
+			return &set[w];
+	return NULL;
+}
+
+/* Note that this sample read from b, for the next sample's prefetch. */
+static void touch(struct proc_mem *m, struct proc_block *b)
+{
+	if (b->used == m->gen)
+		return;
+	b->used = m->gen;
 	if (m->nused < PROC_PREFETCH_MAX)
-		m->used[m->nused++] = page_addr;
+		m->used[m->nused++] = b->addr;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Read the blocks blk[0..n) (ascending, each with a free way) in one system
+ * call, runs of adjacent blocks as one remote region. Blocks read are made
+ * valid; the rest are left invalid. Returns 0, or -ESRCH/-EPERM. */
+static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_block **slot, size_t n)
+{
+	struct iovec *local = m->iov, *remote = m->iov + PROC_READV_MAX;
+	size_t i = 0;
+
+	while (i < n) {
+		size_t nl = 0, nr = 0, first = i, j;
+		ssize_t r;
+
+		for (; i < n && nl < PROC_READV_MAX; i++) {
+			if (nr > 0 && blk[i] == (uint64_t)(uintptr_t)remote[nr - 1].iov_base + remote[nr - 1].iov_len) {
+				remote[nr - 1].iov_len += PROC_BLOCK_SIZE;
+			} else {
+				if (nr == PROC_READV_MAX)
+					break;
+				remote[nr].iov_base = (void *)(uintptr_t)blk[i];
+				remote[nr].iov_len = PROC_BLOCK_SIZE;
+				nr++;
+			}
+			local[nl].iov_base = slot[i]->data;
+			local[nl].iov_len = PROC_BLOCK_SIZE;
+			nl++;
+		}
+		m->syscalls++;
+		r = process_vm_readv(m->pid, local, (unsigned long)nl, remote, (unsigned long)nr, 0);
+		if (r < 0 && (errno == ESRCH || errno == EPERM))
+			return -errno;
+		if (r < 0)
+			r = 0; /* the first region is unreadable: its blocks stay unloaded */
+		m->bytes += (uint64_t)r;
+		/* Blocks read whole, in order; a read stops at the first region
+		 * it cannot finish, and whatever follows is read on demand. */
+		for (j = first; j < i; j++) {
+			if ((size_t)r >= PROC_BLOCK_SIZE) {
+				slot[j]->addr = blk[j];
+				slot[j]->gen = m->gen;
+				r -= (ssize_t)PROC_BLOCK_SIZE;
+			} else {
+				slot[j]->gen = 0;
+			}
+		}
+	}
+	return 0;
 }
 
 int proc_mem_prefetch(struct proc_mem *m)
 {
-	uint64_t addr[PROC_PREFETCH_MAX];
-	size_t len[PROC_PREFETCH_MAX];
-	void *dst[PROC_PREFETCH_MAX];
-	uint8_t ok[PROC_PREFETCH_MAX];
-	struct proc_page *pg[PROC_PREFETCH_MAX];
+	uint64_t *blk = m->prefetch; /* compacted in place */
+	struct proc_block **slot = m->slot;
 	size_t i, n = 0;
-	int rc;
 
+	qsort(m->prefetch, m->nprefetch, sizeof(*m->prefetch), cmp_u64);
 	for (i = 0; i < m->nprefetch; i++) {
-		struct proc_page *p = slot_of(m, m->prefetch[i]);
+		struct proc_block *b;
 
-		if (p->gen == m->gen)
-			continue; /* two pages for one slot: the first wins */
-		p->gen = m->gen;
-		p->addr = m->prefetch[i];
-		pg[n] = p;
-		addr[n] = m->prefetch[i];
-		len[n] = PROC_PAGE_SIZE;
-		dst[n] = p->data;
+		if (i > 0 && m->prefetch[i] == m->prefetch[i - 1])
+			continue;
+		b = block_free(m, m->prefetch[i]);
+		if (!b)
+			continue; /* more blocks than ways in one set: the first win */
+		b->gen = m->gen; /* claimed; load_blocks settles it */
+		b->addr = m->prefetch[i];
+		blk[n] = m->prefetch[i];
+		slot[n] = b;
 		n++;
 	}
 	m->nprefetch = 0;
-	if (n == 0)
-		return 0;
-	rc = proc_readv(m, n, addr, len, dst, ok);
-	for (i = 0; i < n; i++) {
-		if (rc == 0 && ok[i])
-			note_used(m, addr[i]);
-		else
-			pg[i]->gen = 0;
-	}
-	return rc;
+	return n ? load_blocks(m, blk, slot, n) : 0;
 }
 
 static int errno_rc(void)
@@ -115,47 +211,59 @@ int proc_read_direct(struct proc_mem *m, uint64_t addr, void *dst, size_t len)
 	return 0;
 }
 
-static struct proc_page *cache_page(struct proc_mem *m, uint64_t page_addr, int *rc)
-{
-	struct proc_page *pg = slot_of(m, page_addr);
-
-	if (pg->gen == m->gen && pg->addr == page_addr)
-		return pg;
-	*rc = proc_read_direct(m, page_addr, pg->data, PROC_PAGE_SIZE);
-	if (*rc < 0) {
-		pg->gen = 0;
-		return NULL;
-	}
-	pg->addr = page_addr;
-	pg->gen = m->gen;
-	note_used(m, page_addr);
-	return pg;
-}
-
 int proc_read(struct proc_mem *m, uint64_t addr, void *dst, size_t len)
 {
+	uint64_t blk[DIRECT_MAX / PROC_BLOCK_SIZE + 1];
+	struct proc_block *slot[DIRECT_MAX / PROC_BLOCK_SIZE + 1];
+	uint64_t first, b;
 	uint8_t *out = dst;
+	size_t n = 0, k, nblocks;
 
-	if (len > 2 * PROC_PAGE_SIZE || addr + len < addr)
+	if (len == 0)
+		return 0;
+	if (len > DIRECT_MAX || addr + len < addr)
 		return proc_read_direct(m, addr, dst, len);
-	while (len > 0) {
-		uint64_t page = addr & ~(uint64_t)(PROC_PAGE_SIZE - 1);
-		size_t in = (size_t)(addr - page);
-		size_t n = PROC_PAGE_SIZE - in < len ? PROC_PAGE_SIZE - in : len;
-		struct proc_page *pg;
-		int rc = 0;
+	first = addr & ~BLOCK_MASK;
+	nblocks = (size_t)((((addr + len - 1) & ~BLOCK_MASK) - first) / PROC_BLOCK_SIZE) + 1;
+	/* Load the blocks missing, all in one system call. Counted, not
+	 * compared: a torn pointer may sit at the very top of the address
+	 * space, where the next block's address wraps to 0. */
+	for (k = 0, b = first; k < nblocks; k++, b += PROC_BLOCK_SIZE) {
+		struct proc_block *s;
 
-		pg = cache_page(m, page, &rc);
-		if (!pg) {
-			/* The page may be partly unmapped; the bytes asked for may
-			 * still be readable. */
-			rc = proc_read_direct(m, addr, out, len);
-			return rc;
+		if (block_hit(m, b))
+			continue;
+		s = block_free(m, b);
+		if (!s) {
+			/* A set already full of this sample's blocks. */
+			while (n > 0)
+				slot[--n]->gen = 0;
+			return proc_read_direct(m, addr, dst, len);
 		}
-		memcpy(out, pg->data + in, n);
-		out += n;
-		addr += n;
-		len -= n;
+		s->gen = m->gen;
+		s->addr = b;
+		blk[n] = b;
+		slot[n++] = s;
+	}
+	if (n) {
+		size_t i;
+		int rc = load_blocks(m, blk, slot, n);
+
+		if (rc < 0)
+			return rc;
+		for (i = 0; i < n; i++)
+			if (slot[i]->gen != m->gen)
+				/* Part of the range is unmapped; the bytes asked
+				 * for may still be readable. */
+				return proc_read_direct(m, addr, dst, len);
+	}
+	for (k = 0, b = first; k < nblocks; k++, b += PROC_BLOCK_SIZE) {
+		struct proc_block *s = block_hit(m, b);
+		uint64_t from = addr > b ? addr : b;
+		size_t room = PROC_BLOCK_SIZE - (size_t)(from - b), want = (size_t)(addr + len - from);
+
+		touch(m, s);
+		memcpy(out + (from - addr), s->data + (from - b), want < room ? want : room);
 	}
 	return 0;
 }

@@ -119,6 +119,7 @@ struct recorder {
 	int traced;                   /* pt holds the target's threads */
 	int debug;                    /* PYROMETER_DEBUG: time the walk, print counters */
 	uint64_t walk_cpu_ns;
+	uint64_t launch_polls;        /* attempts to attach to a launched child */
 	uint64_t taking_ns;           /* wall time taking samples (blocking: the target held) */
 };
 
@@ -407,26 +408,20 @@ static int take_sample(struct recorder *r)
 	return rc;
 }
 
-/* Launch mode: wait for the child to become a Python process. */
-static int wait_for_python(struct recorder *r)
+/* Launch mode, between attempts to attach: stop if the child exited or we
+ * were interrupted, else sleep a little (longer after the first second). */
+static int launch_wait(void *arg)
 {
-	uint64_t polls = 0;
+	struct recorder *r = arg;
 
-	for (;;) {
-		int rc = cpy_attach(&r->target, r->res->pid, 1);
-
-		if (rc == 0)
-			return 0;
-		if (rc != -EAGAIN)
-			return rc;
-		if (reap(r))
-			return pyro_err_set(ENOEXEC, "%s (pid %d) exited with status %d before a Python interpreter "
-					    "appeared in it", r->o->argv[0], (int)r->res->pid, r->res->child_exit);
-		if (got_signals >= 3)
-			return pyro_err_set(EINTR, "interrupted while waiting for Python to start");
-		polls++;
-		sleep_until(now_ns(CLOCK_MONOTONIC) + (polls < 1000 ? LAUNCH_POLL_NS : 10 * LAUNCH_POLL_NS));
-	}
+	if (reap(r))
+		return pyro_err_set(ENOEXEC, "%s (pid %d) exited with status %d before a Python interpreter "
+				    "appeared in it", r->o->argv[0], (int)r->res->pid, r->res->child_exit);
+	if (got_signals >= 3)
+		return pyro_err_set(EINTR, "interrupted while waiting for Python to start");
+	r->launch_polls++;
+	sleep_until(now_ns(CLOCK_MONOTONIC) + (r->launch_polls < 1000 ? LAUNCH_POLL_NS : 10 * LAUNCH_POLL_NS));
+	return 0;
 }
 
 static int open_writer(struct recorder *r)
@@ -602,7 +597,7 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 		rc = proc_launch(o->argv, &res->pid);
 		if (rc < 0)
 			return rc;
-		rc = wait_for_python(&r);
+		rc = cpy_attach_launched(&r.target, r.res->pid, launch_wait, &r);
 	}
 	if (rc < 0)
 		goto out;

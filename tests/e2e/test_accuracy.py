@@ -8,6 +8,8 @@ of its time on one marked line, which must come out as the hottest line with eve
 frame's line right. The text summary must be well formed, consistent with the collapsed
 output, and identical between `record` and `report --format text`.
 """
+import os
+
 import pytest
 
 from e2e_util import (TARGETS, Summary, describe, describe_stack, has_function, marker_line,
@@ -21,6 +23,19 @@ SHARE_TOLERANCE = 0.03      # 3 percentage points, absolute
 WEIGHT_TOLERANCE = 0.10     # collapsed weights vs the target's own clock, relative
 RATE_TOLERANCE = 0.15       # achieved vs requested sampling rate, relative (2 busy cores)
 MAX_ERROR_FRACTION = 0.01   # torn or unreadable stacks, as a fraction of samples
+
+# The time shares are a property of the release binary. A sanitizer build reads the
+# target two to three times slower, so a walk checks its stack over a wider window and
+# drops more samples that fall in short calls (docs/VERSIONS.md, "Consistent stacks"):
+# its shares measure the instrumentation, not pyrometer. The sanitizer pass still runs
+# every structural check here; the release pass (make test) runs the figures.
+SANITIZERS = os.environ.get("PYROMETER_SANITIZERS", "")
+
+
+def release_figures_only():
+    if SANITIZERS:
+        pytest.skip("time shares are checked on the release build; this binary is built with "
+                    "-fsanitize=%s, which widens the stack check's window" % SANITIZERS)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +72,7 @@ def profiled_share(stacks):
 
 @pytest.mark.parametrize("mode", ["wall", "cpu"])
 def test_split_share_matches_measured_truth(mode, split_wall, split_cpu):
+    release_figures_only()
     rec = split_wall if mode == "wall" else split_cpu
     truth = rec.target_json()[mode]
     expected = measured_share(truth)
@@ -69,6 +85,7 @@ def test_split_share_matches_measured_truth(mode, split_wall, split_cpu):
 
 @pytest.mark.parametrize("mode", ["wall", "cpu"])
 def test_collapsed_weights_are_the_time_spent(mode, split_wall, split_cpu):
+    release_figures_only()
     rec = split_wall if mode == "wall" else split_cpu
     truth = rec.target_json()[mode]
     stacks = rec.collapsed()
@@ -130,14 +147,15 @@ def test_summary_sections_agree_with_truth(split_wall):
     a = summary.function_row("total", "work_a")
     b = summary.function_row("total", "work_b")
     assert a and b, "work_a/work_b missing from total time:\n" + summary.block
+    # spin's loop header and body carry nearly all the time; the third line may be anything.
+    assert all(same_file(r.file, "split.py") for r in summary.line_rows[:2]), summary.block
+    release_figures_only()
     share = a.percent / (a.percent + b.percent)
     assert abs(share - measured_share(truth)) <= SHARE_TOLERANCE, (
         "summary gives work_a %.1f%% of work_a+work_b, target measured %.1f%%\n%s"
         % (100 * share, 100 * measured_share(truth), summary.block))
     assert abs(a.seconds - truth["work_a"]) <= WEIGHT_TOLERANCE * truth["work_a"], (
         "summary gives work_a %.3fs total, target measured %.3fs" % (a.seconds, truth["work_a"]))
-    # spin's loop header and body carry nearly all the time; the third line may be anything.
-    assert all(same_file(r.file, "split.py") for r in summary.line_rows[:2]), summary.block
 
 
 def test_report_text_is_the_record_summary(pyrometer, split_wall):

@@ -298,6 +298,13 @@
     var p = f * 100, a = Math.abs(p);
     return (a >= 10 || a === 0 ? p.toFixed(1) : a >= 0.1 ? p.toFixed(2) : p.toFixed(3)) + '%';
   }
+  // The requested rate; record -r max asks for none (0), so say so with the rate achieved.
+  function fmtRate(m) {
+    if (m.rate_hz) return fmtInt(m.rate_hz) + ' Hz';
+    var achieved = m.end && m.duration_ns > 0 ? Math.round(m.samples / (m.duration_ns / 1e9)) : 0;
+    return achieved ? 'max (' + fmtInt(achieved) + ' Hz achieved)' : 'max';
+  }
+
   function fmtInt(n) {
     // toLocaleString is slow enough to matter for hundreds of cells
     var s = String(Math.round(n)), neg = s.charAt(0) === '-', out = '';
@@ -804,7 +811,7 @@
         var d = el('div', 'run');
         d.appendChild(el('dt', null, ri ? 'after' : 'before'));
         d.appendChild(el('dd', null, [D.labels[ri] || '', m.argv.join(' '), 'Python ' + (m.python || '?'), m.mode,
-          m.end ? fmtNs(m.duration_ns) : 'duration unknown', fmtInt(m.rate_hz) + ' Hz', fmtInt(m.samples) + ' samples',
+          m.end ? fmtNs(m.duration_ns) : 'duration unknown', fmtRate(m), fmtInt(m.samples) + ' samples',
           fmtInt(m.errors) + ' errors', 'pid ' + m.pid, m.start_ms ? new Date(m.start_ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '',
           'Python time ' + fmtNs(r.pyNs)].join(' \u00b7 ')));
         box.appendChild(d);
@@ -816,7 +823,7 @@
       add('python', m.python || '?');
       add('mode', m.mode);
       add('duration', m.end ? fmtNs(m.duration_ns) : 'unknown (file cut short)');
-      add('rate', fmtInt(m.rate_hz) + ' Hz');
+      add('rate', fmtRate(m));
       add('samples', fmtInt(m.samples));
       add('errors', fmtInt(m.errors));
       add('pid', String(m.pid));
