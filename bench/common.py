@@ -13,11 +13,14 @@ import re
 import shutil
 import statistics
 import subprocess
+import sys
 import json
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 TARGETS = REPO / "tests" / "targets"
+sys.path.insert(0, str(REPO / "tests" / "e2e"))
+import pythons  # noqa: E402  (CPython discovery, shared with the e2e tests)
 
 # pyrometer record's summary on stderr (src/render/text.c):
 #   samples N at R Hz (target T Hz), K threads, errors E (P%)[, saturated S (Q%)]
@@ -239,35 +242,12 @@ def pyrometer_runners(pyrometer, rates, out):
 # --- interpreters ---------------------------------------------------------------------
 
 def probe(path):
-    """(full version string, None) if `path` runs as a CPython, else (None, reason)."""
-    if not os.access(str(path), os.X_OK):
-        return None, "%s not found" % path
-    try:
-        out = subprocess.run(
-            [str(path), "-c", "import sys, platform; "
-                              "print(platform.python_implementation(), *sys.version_info[:3])"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-            timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, "%s does not run: %s" % (path, e)
-    words = out.stdout.split()
-    if out.returncode != 0 or len(words) != 4 or words[0] != "CPython":
-        return None, "%s is not a working CPython: %s" % (path, out.stdout.strip())
-    return ".".join(words[1:]), None
+    """("3.X.Y", None) if `path` runs as a CPython, else (None, reason)."""
+    version, missing = pythons.probe(path)
+    return (".".join(map(str, version)) if version else None), missing
 
 
-def pyenv_root():
-    if os.environ.get("PYENV_ROOT"):
-        return Path(os.environ["PYENV_ROOT"])
-    if shutil.which("pyenv"):
-        out = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, universal_newlines=True)
-        if out.returncode == 0 and out.stdout.strip():
-            return Path(out.stdout.strip())
-    for candidate in (Path.home() / ".pyenv", Path("/root/.pyenv")):
-        if candidate.is_dir():
-            return candidate
-    return Path("/root/.pyenv")
+pyenv_root = pythons.pyenv_root
 
 
 def pyenv_versions():

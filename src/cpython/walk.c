@@ -99,6 +99,17 @@ static int current_frame(struct cpy_target *t, uint64_t tstate, uint64_t *frame,
 	return rd_u64(t, *cframe + l->tstate.cframe_current_frame, frame);
 }
 
+/* The thread state's pthread_t and, from 3.11, kernel thread id. */
+static int thread_ids(struct cpy_target *t, uint64_t ts, struct cpy_thread *th)
+{
+	const struct cpy_layout *l = &t->layout;
+	int rc = rd_u64(t, ts + l->tstate.thread_id, &th->thread_id);
+
+	if (rc == 0 && l->tstate.native_thread_id != CPY_FIELD_NONE)
+		rc = rd_u64(t, ts + l->tstate.native_thread_id, &th->native_id);
+	return rc;
+}
+
 /* Walk one thread's frames into s->raw_*; returns 0, -ESRCH, or 1 if torn. */
 static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t frame, uint32_t *depth)
 {
@@ -225,7 +236,7 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 			   const struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;
-	uint64_t link = 0, cur = 0, code = 0, prev = 0, caller_code = 0;
+	uint64_t link = 0, cur = 0, code = 0, prev = 0, caller_code = 0, thread_id = 0, native_id = 0;
 	uint8_t caller_instr[8] = { 0 };
 	size_t n = 0, i, regions, bytes, off;
 	ssize_t ncodes;
@@ -234,10 +245,15 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 	int rc, same = 1;
 
 	ncodes = thread_codes(t, s, th, &regions, &bytes);
-	if (ncodes < 0 || chk_reserve(t, 6 + regions, bytes) < 0)
+	if (ncodes < 0 || chk_reserve(t, 8 + regions, bytes) < 0)
 		return -ENOMEM;
 #define CHK_ADD(a, l_, d) (t->chk.addr[n] = (a), t->chk.len[n] = (l_), t->chk.dst[n] = (d), n++)
 	CHK_ADD(ts + l->tstate.frame, 8, &link);
+	CHK_ADD(ts + l->tstate.thread_id, 8, &thread_id);
+	if (l->tstate.native_thread_id != CPY_FIELD_NONE)
+		CHK_ADD(ts + l->tstate.native_thread_id, 8, &native_id);
+	else
+		native_id = th->native_id;
 	if (cframe)
 		CHK_ADD(cframe + l->tstate.cframe_current_frame, 8, &cur);
 	if (check_code) {
@@ -265,6 +281,12 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 		if (!t->chk.ok[i])
 			return 0;
 	if (cframe ? (link != cframe || cur != frame) : link != frame)
+		return 0;
+	/* A thread state made for a new thread carries its creator's ids
+	 * until the thread starts, which sets them before its first frame:
+	 * ids read before the start and frames after would put the new
+	 * thread's stack under its creator. */
+	if (thread_id != th->thread_id || native_id != th->native_id)
 		return 0;
 	/* The innermost frame read may be a C-stack shim (3.12+), whose code is
 	 * not the first Python frame's: compare only when it is that frame. */
@@ -334,8 +356,12 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 		s->nframes = first;
 		th->depth = 0;
 		th->first = (uint32_t)first;
-		if (attempt > 0)
+		if (attempt > 0) {
 			proc_mem_refresh(&t->mem);
+			rc = thread_ids(t, ts, th);
+			if (rc < 0)
+				return rc == -ESRCH ? rc : (th->torn = 1, 0);
+		}
 		rc = current_frame(t, ts, &frame, &cframe);
 		if (rc < 0)
 			return rc == -ESRCH ? rc : (th->torn = 1, 0);
@@ -727,9 +753,7 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			/* 3.6 numbers no interpreters: the position, fixed up below. */
 			th->interp_id = l->interp.id != CPY_FIELD_NONE ? interp_id : (int64_t)ni;
 			if ((ts & 7) || (rc = rd_u64(t, ts + l->tstate.next, &next)) < 0 ||
-			    (rc = rd_u64(t, ts + l->tstate.thread_id, &th->thread_id)) < 0 ||
-			    (l->tstate.native_thread_id != CPY_FIELD_NONE &&
-			     (rc = rd_u64(t, ts + l->tstate.native_thread_id, &th->native_id)) < 0)) {
+			    (rc = thread_ids(t, ts, th)) < 0) {
 				if (rc == -ESRCH)
 					return rc;
 				break; /* the thread list changed under us */

@@ -249,8 +249,11 @@ int proc_read(struct proc_mem *m, uint64_t addr, void *dst, size_t len)
 		size_t i;
 		int rc = load_blocks(m, blk, slot, n);
 
-		if (rc < 0)
+		if (rc < 0) {
+			while (n > 0)
+				slot[--n]->gen = 0; /* claimed, never loaded */
 			return rc;
+		}
 		for (i = 0; i < n; i++)
 			if (slot[i]->gen != m->gen)
 				/* Part of the range is unmapped; the bytes asked

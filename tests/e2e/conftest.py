@@ -14,13 +14,13 @@ Run from the repository root, one test at a time (timings matter; never use -n):
 """
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from e2e_util import REPO
+from pythons import probe, pyenv_root
 
 # pyenv versions always expected on this machine; others >= MIN_VERSION are added.
 EXPECTED_PYENV = ("3.6.15", "3.7.16", "3.8.18", "3.9.18", "3.10.13", "3.11.7", "3.12.1", "3.13.0")
@@ -44,40 +44,8 @@ class Interpreter:
         return str(self.path)
 
 
-def _probe(path):
-    """(version tuple, None) if `path` runs as a CPython, else (None, reason)."""
-    if not os.access(str(path), os.X_OK):
-        return None, "%s not found" % path
-    try:
-        out = subprocess.run(
-            [str(path), "-c", "import sys, platform; "
-                              "print(platform.python_implementation(), *sys.version_info[:3])"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, universal_newlines=True,
-            timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        return None, "%s does not run: %s" % (path, e)
-    words = out.stdout.split()
-    if out.returncode != 0 or len(words) != 4 or words[0] != "CPython":
-        return None, "%s is not a working CPython: %s" % (path, out.stdout.strip())
-    return tuple(int(w) for w in words[1:]), None
-
-
-def _pyenv_root():
-    if os.environ.get("PYENV_ROOT"):
-        return Path(os.environ["PYENV_ROOT"])
-    if shutil.which("pyenv"):
-        out = subprocess.run(["pyenv", "root"], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, universal_newlines=True)
-        if out.returncode == 0 and out.stdout.strip():
-            return Path(out.stdout.strip())
-    for candidate in (Path.home() / ".pyenv", Path("/root/.pyenv")):
-        if candidate.is_dir():
-            return candidate
-    return Path("/root/.pyenv")
-
-
 def discover_interpreters():
-    root = _pyenv_root()
+    root = pyenv_root()
     names = set(EXPECTED_PYENV)
     versions_dir = root / "versions"
     if versions_dir.is_dir():
@@ -88,12 +56,12 @@ def discover_interpreters():
     found = []
     for name in sorted(names, key=lambda n: tuple(int(p) for p in n.split("."))):
         path = versions_dir / name / "bin" / "python3"
-        version, missing = _probe(path)
+        version, missing = probe(path)
         if missing:
             missing = "pyenv CPython %s unavailable: %s" % (name, missing)
         found.append(Interpreter("py" + name, path, version, missing))
 
-    version, missing = _probe(DEBIAN_PYTHON)
+    version, missing = probe(DEBIAN_PYTHON)
     if missing:
         missing = "Debian's CPython unavailable: %s" % missing
     label = "%d.%d" % version[:2] if version else "3.11"

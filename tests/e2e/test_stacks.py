@@ -3,7 +3,9 @@
 recurse.py sits 800 frames deep for the whole run: every sample of the spinning main
 thread must be the complete chain, root to leaf, with the right line in every frame.
 threads.py runs 4 busy and 4 sleeping workers: wall mode must show all 8 (each on its
-own OS thread id, with its own stack), cpu mode only the 4 busy ones.
+own OS thread id, with its own stack), cpu mode only the 4 busy ones. thread_churn.py
+starts hundreds of short threads a second: none of their stacks may land on the main
+thread.
 """
 import itertools
 import subprocess
@@ -155,3 +157,23 @@ def test_cpu_mode_counts_an_os_thread_once_across_interpreters(pyrometer, python
     assert total <= cpu_us * 1.15, "profile holds %.0f us of CPU, the target used %.0f us" % (
         total, cpu_us)
     assert hot >= cpu_us * 0.8, "hot_in_sub has %.0f us of the target's %.0f us" % (hot, cpu_us)
+
+
+def test_a_new_threads_stack_is_never_its_creators(pyrometer, python, tmp_path):
+    # A thread state made for a new thread carries its creator's ids until the thread
+    # starts: ids read before the start and frames read after would show the new
+    # thread's stack under the main thread. thread_churn.py starts ~800 threads a second.
+    rec = record(pyrometer, tmp_path / "churn.pyro",
+                 [python, TARGETS / "thread_churn.py", THREAD_SECONDS]).check()
+    truth = rec.target_json()
+    stacks = rec.collapsed()
+    churn = [s for s in stacks if has_function("churn_worker")(s)]
+    assert churn, "no churn_worker stack was sampled in %d threads" % truth["started"]
+    under_main = sum(s.weight for s in churn if s.tid == truth["pid"])
+    assert under_main == 0, "%d us of churn_worker stacks are under the main thread (tid %d)" % (
+        under_main, truth["pid"])
+    assert not any(has_function("spawner")(s) for s in churn), \
+        "a churn_worker stack also holds the main thread's spawner frame"
+    if truth["worker_tids"]:
+        strangers = {s.tid for s in churn} - set(truth["worker_tids"])
+        assert not strangers, "churn_worker stacks under tids %r that no worker had" % sorted(strangers)
