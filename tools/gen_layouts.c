@@ -21,15 +21,166 @@
 #elif PY_VERSION_HEX >= 0x03070000
 #include <internal/pystate.h>
 #endif
+#if PY_VERSION_HEX < 0x030b0000
+#include <longintrepr.h>
+#endif
+#if PY_VERSION_HEX >= 0x030a0000
+#include <internal/pycore_moduleobject.h>
+#endif
+#if PY_VERSION_HEX >= 0x030b0000
+#include <internal/pycore_code.h>
+#include <internal/pycore_dict.h>
+#endif
 #include <stddef.h>
 #include <stdio.h>
 
-#if PY_VERSION_HEX < 0x03060000 || PY_VERSION_HEX >= 0x030d0000
+#ifdef GEN_OBJECTS
+#if PY_VERSION_HEX < 0x03060000 || PY_VERSION_HEX >= 0x030e0000
+#error "gen_layouts.c -DGEN_OBJECTS covers 3.6 to 3.13"
+#endif
+#elif PY_VERSION_HEX < 0x03060000 || PY_VERSION_HEX >= 0x030d0000
 #error "gen_layouts.c covers 3.6 to 3.12; 3.13+ is read from _Py_DebugOffsets"
 #endif
 
 #define OFF(type, field) ((unsigned)offsetof(type, field))
 
+#ifdef GEN_OBJECTS
+/* With -DGEN_OBJECTS: one entry of cpy_obj_layouts[], the objects that
+ * src/cpython/objects.c reads (3.6 to 3.13; on 3.13 the fields that the
+ * target's _Py_DebugOffsets also gives are taken from there at attach). */
+int main(void)
+{
+	printf("\t{\n");
+	printf("\t\t.version = 0x%02x%02x, /* %s */\n", PY_MAJOR_VERSION, PY_MINOR_VERSION, PY_VERSION);
+#if PY_VERSION_HEX >= 0x030c0000
+	printf("\t\t.interp_modules = %u,\n", OFF(PyInterpreterState, imports.modules));
+#else
+	printf("\t\t.interp_modules = %u,\n", OFF(PyInterpreterState, modules));
+#endif
+	printf("\t\t.type = {\n");
+	printf("\t\t\t.tp_name = %u,\n", OFF(PyTypeObject, tp_name));
+	printf("\t\t\t.tp_basicsize = %u,\n", OFF(PyTypeObject, tp_basicsize));
+	printf("\t\t\t.tp_itemsize = %u,\n", OFF(PyTypeObject, tp_itemsize));
+	printf("\t\t\t.tp_flags = %u,\n", OFF(PyTypeObject, tp_flags));
+	printf("\t\t\t.tp_dictoffset = %u,\n", OFF(PyTypeObject, tp_dictoffset));
+	printf("\t\t\t.ht_cached_keys = %u,\n", OFF(PyHeapTypeObject, ht_cached_keys));
+	printf("\t\t},\n");
+	printf("\t\t.tuple_items = %u,\n", OFF(PyTupleObject, ob_item));
+	printf("\t\t.float_value = %u,\n", OFF(PyFloatObject, ob_fval));
+	printf("\t\t.cell_ref = %u,\n", OFF(PyCellObject, ob_ref));
+#if PY_VERSION_HEX >= 0x030a0000
+	printf("\t\t.module_dict = %u,\n", OFF(PyModuleObject, md_dict));
+#else
+	/* PyModuleObject is private to Objects/moduleobject.c before 3.10:
+	 * PyObject_HEAD, then md_dict. */
+	printf("\t\t.module_dict = %u,\n", (unsigned)sizeof(PyObject));
+#endif
+	printf("\t\t.lng = {\n");
+#if PY_VERSION_HEX >= 0x030c0000
+	printf("\t\t\t.size = %u,\n", OFF(PyLongObject, long_value.lv_tag));
+	printf("\t\t\t.digits = %u,\n", OFF(PyLongObject, long_value.ob_digit));
+	printf("\t\t\t.tagged = 1,\n");
+#else
+	printf("\t\t\t.size = %u,\n", OFF(PyVarObject, ob_size));
+	printf("\t\t\t.digits = %u,\n", OFF(PyLongObject, ob_digit));
+	printf("\t\t\t.tagged = 0,\n");
+#endif
+	printf("\t\t\t.shift = %u,\n", (unsigned)PyLong_SHIFT);
+	printf("\t\t\t.digit_size = %u,\n", (unsigned)sizeof(digit));
+	printf("\t\t},\n");
+	printf("\t\t.dict = {\n");
+	printf("\t\t\t.ma_used = %u,\n", OFF(PyDictObject, ma_used));
+	printf("\t\t\t.ma_keys = %u,\n", OFF(PyDictObject, ma_keys));
+	printf("\t\t\t.ma_values = %u,\n", OFF(PyDictObject, ma_values));
+	printf("\t\t},\n");
+	printf("\t\t.keys = {\n");
+#if PY_VERSION_HEX >= 0x030b0000
+	printf("\t\t\t.kind = CPY_DICTKEYS_LOG2,\n");
+	printf("\t\t\t.size = %u,\n", OFF(PyDictKeysObject, dk_log2_size));
+	printf("\t\t\t.log2_index_bytes = %u,\n", OFF(PyDictKeysObject, dk_log2_index_bytes));
+	printf("\t\t\t.dk_kind = %u,\n", OFF(PyDictKeysObject, dk_kind));
+	printf("\t\t\t.nentries = %u,\n", OFF(PyDictKeysObject, dk_nentries));
+	printf("\t\t\t.indices = %u,\n", OFF(PyDictKeysObject, dk_indices));
+	printf("\t\t\t.entry_size = %u,\n", (unsigned)sizeof(PyDictKeyEntry));
+	printf("\t\t\t.unicode_entry_size = %u,\n", (unsigned)sizeof(PyDictUnicodeEntry));
+	printf("\t\t\t.values = %u,\n", OFF(PyDictValues, values));
+#if PY_VERSION_HEX >= 0x030d0000
+	printf("\t\t\t.values_capacity = %u,\n", OFF(PyDictValues, capacity));
+	printf("\t\t\t.values_valid = %u,\n", OFF(PyDictValues, valid));
+#else
+	printf("\t\t\t.values_capacity = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.values_valid = CPY_FIELD_NONE,\n");
+#endif
+#else
+	/* struct _dictkeysobject is private to Objects/dict-common.h before
+	 * 3.11: dk_refcnt, dk_size, dk_lookup, dk_usable, dk_nentries, then
+	 * the indices; entries are {me_hash, me_key, me_value}; a split
+	 * table's values are a bare array. */
+	printf("\t\t\t.kind = CPY_DICTKEYS_SIZE,\n");
+	printf("\t\t\t.size = 8,\n");
+	printf("\t\t\t.log2_index_bytes = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.dk_kind = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.nentries = 32,\n");
+	printf("\t\t\t.indices = 40,\n");
+	printf("\t\t\t.entry_size = 24,\n");
+	printf("\t\t\t.unicode_entry_size = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.values = 0,\n");
+	printf("\t\t\t.values_capacity = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.values_valid = CPY_FIELD_NONE,\n");
+#endif
+	printf("\t\t},\n");
+	/* Managed dicts (pycore_object.h): 3.11 keeps the values pointer 4
+	 * words and the dict pointer 3 words before the object; 3.12 one
+	 * tagged pointer 3 words before (bit 0: values); 3.13 the dict
+	 * pointer 3 words before and the values inline after the header. */
+#if PY_VERSION_HEX >= 0x030d0000
+	printf("\t\t.managed = { .kind = CPY_MANAGED_313, .flag = %lu, .inline_flag = %lu, .dict_pre = %u, "
+	       ".values_pre = CPY_FIELD_NONE },\n",
+	       (unsigned long)Py_TPFLAGS_MANAGED_DICT, (unsigned long)Py_TPFLAGS_INLINE_VALUES,
+	       (unsigned)(3 * sizeof(PyObject *)));
+#elif PY_VERSION_HEX >= 0x030c0000
+	printf("\t\t.managed = { .kind = CPY_MANAGED_312, .flag = %lu, .inline_flag = 0, .dict_pre = %u, "
+	       ".values_pre = CPY_FIELD_NONE },\n",
+	       (unsigned long)Py_TPFLAGS_MANAGED_DICT, (unsigned)(3 * sizeof(PyObject *)));
+#elif PY_VERSION_HEX >= 0x030b0000
+	printf("\t\t.managed = { .kind = CPY_MANAGED_311, .flag = %lu, .inline_flag = 0, .dict_pre = %u, "
+	       ".values_pre = %u },\n",
+	       (unsigned long)Py_TPFLAGS_MANAGED_DICT, (unsigned)(3 * sizeof(PyObject *)),
+	       (unsigned)(4 * sizeof(PyObject *)));
+#else
+	printf("\t\t.managed = { .kind = 0, .flag = 0, .inline_flag = 0, .dict_pre = CPY_FIELD_NONE, "
+	       ".values_pre = CPY_FIELD_NONE },\n");
+#endif
+	printf("\t\t.locals = {\n");
+#if PY_VERSION_HEX >= 0x030b0000
+	printf("\t\t\t.frame = %u,\n", OFF(_PyInterpreterFrame, localsplus));
+	printf("\t\t\t.varnames = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.cellvars = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.freevars = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.names = %u,\n", OFF(PyCodeObject, co_localsplusnames));
+	printf("\t\t\t.kinds = %u,\n", OFF(PyCodeObject, co_localspluskinds));
+#ifdef CO_FAST_HIDDEN
+	printf("\t\t\t.kind_hidden = 0x%x,\n", (unsigned)CO_FAST_HIDDEN);
+#else
+	printf("\t\t\t.kind_hidden = 0,\n");
+#endif
+	printf("\t\t\t.kind_cell = 0x%x,\n", (unsigned)CO_FAST_CELL);
+	printf("\t\t\t.kind_free = 0x%x,\n", (unsigned)CO_FAST_FREE);
+#else
+	printf("\t\t\t.frame = %u,\n", OFF(PyFrameObject, f_localsplus));
+	printf("\t\t\t.varnames = %u,\n", OFF(PyCodeObject, co_varnames));
+	printf("\t\t\t.cellvars = %u,\n", OFF(PyCodeObject, co_cellvars));
+	printf("\t\t\t.freevars = %u,\n", OFF(PyCodeObject, co_freevars));
+	printf("\t\t\t.names = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.kinds = CPY_FIELD_NONE,\n");
+	printf("\t\t\t.kind_hidden = 0,\n");
+	printf("\t\t\t.kind_cell = 0,\n");
+	printf("\t\t\t.kind_free = 0,\n");
+#endif
+	printf("\t\t},\n\t},\n");
+	return 0;
+}
+#else
 int main(void)
 {
 	printf("\t{\n");
@@ -158,3 +309,4 @@ int main(void)
 	printf("\t\t},\n\t},\n");
 	return 0;
 }
+#endif

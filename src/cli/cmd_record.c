@@ -35,8 +35,13 @@ static void usage(FILE *out)
 		"                        as the machine allows, resting after each sample as long as\n"
 		"                        it took (at most half a CPU)\n"
 		"  -d, --duration SECS   stop after this long (default: until the program exits)\n"
-		"  -m, --mode wall|cpu   wall: every thread all the time (default);\n"
-		"                        cpu: only while a thread is running on a CPU\n"
+		"  -m, --mode MODE       wall: every thread, all the time (default);\n"
+		"                        cpu: threads while they run on a CPU, by CPU time;\n"
+		"                        gil: the thread holding the GIL\n"
+		"      --idle, --no-idle  also record threads the mode leaves out (idle ones in\n"
+		"                        wall mode: asleep, in a disk wait, stopped), weighted by\n"
+		"                        wall time; default --idle in wall mode, --no-idle in cpu\n"
+		"                        and gil modes. Every sample keeps its thread's state\n"
 		"  -p, --pid PID         attach to a running process instead of launching\n"
 		"      --blocking        stop the program's threads while each sample is taken, for\n"
 		"                        exactly consistent stacks; slows the program (docs/CLI.md)\n"
@@ -46,7 +51,8 @@ static void usage(FILE *out)
 		"ends an attached recording; the program keeps running.\n\n"
 		"The summary's samples line gives the achieved rate, the stacks that could not\n"
 		"be read consistently (errors) and the samples that took longer than the\n"
-		"interval (saturated: ask for a lower rate).\n",
+		"interval (saturated: ask for a lower rate). The threads table gives each\n"
+		"thread's share of time running, holding the GIL, waiting for it and idle.\n",
 		SAMPLER_MAX_RATE);
 }
 
@@ -93,7 +99,7 @@ static void rendered_path_for(const char *pyro, const char *format, char *buf, s
 	snprintf(buf, n, "%.*s%s", (int)len, pyro, ext);
 }
 
-enum { OPT_BLOCKING = 256 }; /* long options without a letter */
+enum { OPT_BLOCKING = 256, OPT_IDLE, OPT_NO_IDLE }; /* long options without a letter */
 
 int cmd_record(int argc, char **argv)
 {
@@ -105,6 +111,8 @@ int cmd_record(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "pid", required_argument, NULL, 'p' },
 		{ "blocking", no_argument, NULL, OPT_BLOCKING },
+		{ "idle", no_argument, NULL, OPT_IDLE },
+		{ "no-idle", no_argument, NULL, OPT_NO_IDLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -121,6 +129,7 @@ int cmd_record(int argc, char **argv)
 
 	memset(&o, 0, sizeof(o));
 	o.rate_hz = 1000;
+	o.idle = SAMPLER_IDLE_DEFAULT;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:f:r:d:m:p:h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -161,8 +170,10 @@ int cmd_record(int argc, char **argv)
 				o.mode = SAMPLER_WALL;
 			else if (!strcmp(optarg, "cpu"))
 				o.mode = SAMPLER_CPU;
+			else if (!strcmp(optarg, "gil"))
+				o.mode = SAMPLER_GIL;
 			else {
-				fprintf(stderr, "pyrometer: error: --mode is wall or cpu, not '%s'\n", optarg);
+				fprintf(stderr, "pyrometer: error: --mode is wall, cpu or gil, not '%s'\n", optarg);
 				return EXIT_USAGE;
 			}
 			break;
@@ -172,6 +183,12 @@ int cmd_record(int argc, char **argv)
 			break;
 		case OPT_BLOCKING:
 			o.blocking = 1;
+			break;
+		case OPT_IDLE:
+			o.idle = SAMPLER_IDLE;
+			break;
+		case OPT_NO_IDLE:
+			o.idle = SAMPLER_NO_IDLE;
 			break;
 		case 'h':
 			usage(stdout);

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+/* The values are the .pyro file's (enum pyro_activity). */
 enum cpy_activity {
 	CPY_ACT_UNKNOWN = 0,   /* the thread's OS state could not be read */
 	CPY_ACT_RUNNING,       /* on a CPU or ready to run ('R') */
@@ -23,6 +24,10 @@ enum cpy_activity {
  * inside the interpreter's GIL (th->gil_lo..gil_hi): its mutex or
  * condition variable. */
 enum cpy_activity cpy_thread_activity(pid_t pid, const struct cpy_thread *th);
+/* The same for a sampler that reads a thread every round: its "stat" and
+ * "syscall" files are kept open in *stat_fd and *syscall_fd (-1: not yet
+ * opened; opened here as needed, closed by the caller). */
+enum cpy_activity cpy_thread_activity_fds(pid_t pid, const struct cpy_thread *th, int *stat_fd, int *syscall_fd);
 /* "running", "waiting for the GIL", ... */
 const char *cpy_activity_name(enum cpy_activity a);
 

@@ -10,6 +10,7 @@
  * resort.
  */
 #include "cpython/debug_offsets.h"
+#include "cpython/objects.h"
 #include "cpython/target.h"
 #include "proc/elf.h"
 #include "proc/fs.h"
@@ -502,4 +503,36 @@ void cpy_target_release(struct cpy_target *t)
 	memset(&t->chk, 0, sizeof(t->chk));
 	t->seen = NULL;
 	t->seen_gen = NULL;
+}
+
+int cpy_target_symbols(const struct cpy_target *t, const char *const *names, uint64_t *addrs, size_t n)
+{
+	const struct proc_map *first;
+	struct proc_maps maps;
+	struct elf_file e;
+	uint64_t bias, v;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < n; i++)
+		addrs[i] = 0;
+	rc = proc_maps_read(t->pid, &maps);
+	if (rc < 0)
+		return rc;
+	first = proc_maps_first_of(&maps, t->binary);
+	if (!first) {
+		proc_maps_release(&maps);
+		return pyro_err_set(ENOENT, "%s is no longer mapped in pid %d", t->binary, (int)t->pid);
+	}
+	bias = first->start;
+	proc_maps_release(&maps);
+	rc = open_target_elf(t->pid, t->binary, &e);
+	if (rc < 0)
+		return rc;
+	bias -= e.has_load ? e.load_vaddr : 0;
+	for (i = 0; i < n; i++)
+		if (elf_find_symbol(&e, names[i], &v, NULL))
+			addrs[i] = bias + v;
+	elf_release(&e);
+	return 0;
 }

@@ -145,3 +145,37 @@ int cpy_debug_offsets_load(const struct cpy_debug_offsets_313 *d, uint32_t hexve
 out:
 	return rc;
 }
+
+int cpy_debug_offsets_objects(const struct cpy_debug_offsets_313 *d, struct cpy_obj_layout *o)
+{
+	int rc = 0;
+
+	CHECK("interpreter_state.imports_modules", d->interpreter_state.imports_modules, 8, d->interpreter_state.size);
+	CHECK("type_object.tp_name", d->type_object.tp_name, 8, d->type_object.size);
+	CHECK("type_object.tp_flags", d->type_object.tp_flags, 8, d->type_object.size);
+	CHECK("tuple_object.ob_item", d->tuple_object.ob_item, 8, d->tuple_object.size);
+	CHECK("float_object.ob_fval", d->float_object.ob_fval, 8, d->float_object.size);
+	CHECK("long_object.lv_tag", d->long_object.lv_tag, 8, d->long_object.size);
+	CHECK("long_object.ob_digit", d->long_object.ob_digit, 4, d->long_object.size);
+	CHECK("dict_object.ma_keys", d->dict_object.ma_keys, 8, d->dict_object.size);
+	CHECK("dict_object.ma_values", d->dict_object.ma_values, 8, d->dict_object.size);
+	CHECK("interpreter_frame.localsplus", d->interpreter_frame.localsplus, 0, d->interpreter_frame.size);
+	CHECK("code_object.localsplusnames", d->code_object.localsplusnames, 8, d->code_object.size);
+	CHECK("code_object.localspluskinds", d->code_object.localspluskinds, 8, d->code_object.size);
+	if (d->interpreter_frame.localsplus % 8 != 0)
+		return pyro_err_set(ENOTSUP, "_Py_DebugOffsets: interpreter_frame.localsplus misaligned");
+	o->interp_modules = (uint32_t)d->interpreter_state.imports_modules;
+	o->type.tp_name = (uint32_t)d->type_object.tp_name;
+	o->type.tp_flags = (uint32_t)d->type_object.tp_flags;
+	o->tuple_items = (uint32_t)d->tuple_object.ob_item;
+	o->float_value = (uint32_t)d->float_object.ob_fval;
+	o->lng.size = (uint32_t)d->long_object.lv_tag;
+	o->lng.digits = (uint32_t)d->long_object.ob_digit;
+	o->dict.ma_keys = (uint32_t)d->dict_object.ma_keys;
+	o->dict.ma_values = (uint32_t)d->dict_object.ma_values;
+	o->locals.frame = (uint32_t)d->interpreter_frame.localsplus;
+	o->locals.names = (uint32_t)d->code_object.localsplusnames;
+	o->locals.kinds = (uint32_t)d->code_object.localspluskinds;
+out:
+	return rc;
+}

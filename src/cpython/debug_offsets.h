@@ -46,4 +46,12 @@ struct cpy_debug_offsets_313 {
  * Py_Version. Returns 0 or -ENOTSUP with a message naming the bad field. */
 int cpy_debug_offsets_load(const struct cpy_debug_offsets_313 *d, uint32_t hexversion, struct cpy_layout *out);
 
+/* Replace the fields of an object layout (generated for the nearest
+ * version) with those the table gives: the interpreter's modules dict, a
+ * type's name and flags, tuple items, a float's value, an int's tag and
+ * digits, a dict's keys and values, a frame's locals and a code object's
+ * local names and kinds; each checked to lie inside its struct. Returns 0
+ * or -ENOTSUP with a message naming the bad field (*o is then unchanged). */
+int cpy_debug_offsets_objects(const struct cpy_debug_offsets_313 *d, struct cpy_obj_layout *o);
+
 #endif

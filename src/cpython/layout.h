@@ -117,6 +117,77 @@ struct cpy_layout {
 	} gil;
 };
 
+/* How a dict's keys object is laid out. */
+enum cpy_dictkeys_kind {
+	CPY_DICTKEYS_SIZE = 1,     /* Py_ssize_t dk_size; index width from the size (3.6-3.10) */
+	CPY_DICTKEYS_LOG2 = 2,     /* dk_log2_size, dk_log2_index_bytes, dk_kind (3.11+) */
+};
+
+/* Where an instance keeps its __dict__ when its type manages it
+ * (Py_TPFLAGS_MANAGED_DICT, pycore_object.h). */
+enum cpy_managed_kind {
+	CPY_MANAGED_311 = 1,       /* values pointer at values_pre, dict pointer at dict_pre */
+	CPY_MANAGED_312 = 2,       /* one pointer at dict_pre: bit 0 set means values */
+	CPY_MANAGED_313 = 3,       /* dict pointer at dict_pre; values inline after the
+				    * header when the type has inline_flag */
+};
+
+/* The objects objects.c reads: values of simple types, dicts, instance
+ * attributes, modules and frame locals. Generated for 3.6 to 3.13
+ * (tools/gen_layouts.c -DGEN_OBJECTS); on 3.13+ the fields the target's
+ * _Py_DebugOffsets gives replace the generated ones (debug_offsets.c). */
+struct cpy_obj_layout {
+	uint32_t version;                /* major << 8 | minor */
+	uint32_t interp_modules;         /* PyInterpreterState: modules (imports.modules 3.12+) */
+	struct {
+		uint32_t tp_name, tp_basicsize, tp_itemsize, tp_flags, tp_dictoffset;
+		uint32_t ht_cached_keys;     /* PyHeapTypeObject: shared keys of instances' dicts */
+	} type;
+	uint32_t tuple_items;            /* PyTupleObject.ob_item */
+	uint32_t float_value;            /* PyFloatObject.ob_fval */
+	uint32_t cell_ref;               /* PyCellObject.ob_ref */
+	uint32_t module_dict;            /* PyModuleObject.md_dict */
+	struct {
+		uint32_t size;               /* ob_size (signed digit count) or lv_tag */
+		uint32_t digits;             /* ob_digit */
+		uint32_t tagged;             /* 1: lv_tag = ndigits << 3 | sign (0 +, 1 zero, 2 -) */
+		uint32_t shift;              /* PyLong_SHIFT: bits per digit */
+		uint32_t digit_size;         /* sizeof(digit) */
+	} lng;
+	struct {
+		uint32_t ma_used, ma_keys, ma_values;
+	} dict;
+	struct {
+		uint32_t kind;               /* enum cpy_dictkeys_kind */
+		uint32_t size;               /* dk_size (8 bytes) or dk_log2_size (1 byte) */
+		uint32_t log2_index_bytes;   /* 1 byte, NONE before 3.11 */
+		uint32_t dk_kind;            /* 1 byte: 0 general, 1 unicode, 2 split; NONE before 3.11 */
+		uint32_t nentries;
+		uint32_t indices;            /* dk_indices; the entries follow them */
+		uint32_t entry_size;         /* {hash, key, value} */
+		uint32_t unicode_entry_size; /* {key, value} (3.11+), else NONE */
+		uint32_t values;             /* the values array within a split table's values block */
+		uint32_t values_capacity;    /* uint8_t capacity (3.13+), else NONE */
+		uint32_t values_valid;       /* uint8_t valid (3.13+), else NONE */
+	} keys;
+	struct {
+		uint32_t kind;               /* enum cpy_managed_kind, 0 before 3.11 */
+		uint32_t flag;               /* Py_TPFLAGS_MANAGED_DICT */
+		uint32_t inline_flag;        /* Py_TPFLAGS_INLINE_VALUES (3.13+), else 0 */
+		uint32_t dict_pre;           /* bytes before the object of the dict pointer */
+		uint32_t values_pre;         /* and of the values pointer (3.11), else NONE */
+	} managed;
+	struct {
+		uint32_t frame;              /* f_localsplus / localsplus, within the frame */
+		uint32_t varnames, cellvars, freevars; /* code object tuples before 3.11, else NONE */
+		uint32_t names, kinds;       /* co_localsplusnames / co_localspluskinds (3.11+), else NONE */
+		uint32_t kind_hidden, kind_cell, kind_free; /* CO_FAST_* bits (3.11+), else 0 */
+	} locals;
+};
+
+extern const struct cpy_obj_layout cpy_obj_layouts[];
+extern const unsigned cpy_obj_layouts_count;
+
 /* The generated table for versions read through committed layouts. */
 extern const struct cpy_layout cpy_layouts[];
 extern const unsigned cpy_layouts_count;

@@ -120,6 +120,8 @@ uint32_t cpy_version_from_text(const char *s);
  * the interpreter state could not be read at all (counted by the caller). */
 int cpy_sample(struct cpy_target *t, struct cpy_sample *s);
 void cpy_sample_release(struct cpy_sample *s);
+/* Whether samples can tell which thread holds the GIL (cpy_thread.gil). */
+int cpy_gil_readable(const struct cpy_target *t);
 
 /* Fill each thread's native_id on versions whose thread state has none
  * (3.6-3.10), from the C library's thread descriptor (native_tid.c).

@@ -707,6 +707,19 @@ static void gil_of(struct cpy_target *t, uint64_t interp, int64_t *holder, uint6
 	*holder = locked > 0 ? (int64_t)who : 0;
 }
 
+int cpy_gil_readable(const struct cpy_target *t)
+{
+	switch (t->layout.gil.kind) {
+	case CPY_GIL_SYMBOLS:
+		return t->gil36.locked != 0;
+	case CPY_GIL_RUNTIME:
+	case CPY_GIL_INTERP:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 {
 	const struct cpy_layout *l = &t->layout;

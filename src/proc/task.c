@@ -167,20 +167,24 @@ int proc_task_syscall_parse(const char *text, long *nr, uint64_t *arg0)
 	return 1;
 }
 
-int proc_task_syscall(pid_t pid, pid_t tid, long *nr, uint64_t *arg0)
+int proc_task_read_syscall(int fd, long *nr, uint64_t *arg0)
 {
 	char buf[256];
-	ssize_t r;
-	int fd = proc_task_open(pid, tid, "syscall");
+	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (r <= 0)
+		return r < 0 ? -errno : -ESRCH;
+	buf[r] = '\0';
+	return proc_task_syscall_parse(buf, nr, arg0);
+}
+
+int proc_task_syscall(pid_t pid, pid_t tid, long *nr, uint64_t *arg0)
+{
+	int fd = proc_task_open(pid, tid, "syscall"), rc;
 
 	if (fd < 0)
 		return fd;
-	r = read(fd, buf, sizeof(buf) - 1);
-	if (r < 0)
-		r = -errno;
+	rc = proc_task_read_syscall(fd, nr, arg0);
 	close(fd);
-	if (r <= 0)
-		return r < 0 ? (int)r : -ESRCH;
-	buf[r] = '\0';
-	return proc_task_syscall_parse(buf, nr, arg0);
+	return rc;
 }

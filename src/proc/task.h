@@ -38,6 +38,8 @@ int proc_task_read_oncpu(int fd, uint64_t *ns);
  * argument (for futex, the address waited on). Returns 1 when blocked in
  * one, 0 when running or between calls, negative on error. */
 int proc_task_syscall(pid_t pid, pid_t tid, long *nr, uint64_t *arg0);
+/* The same from a "syscall" file kept open (proc_task_open), re-read. */
+int proc_task_read_syscall(int fd, long *nr, uint64_t *arg0);
 /* Parse that file's text ("202 0x7f... ...", "running", "-1 0x... 0x..."). */
 int proc_task_syscall_parse(const char *text, long *nr, uint64_t *arg0);
 

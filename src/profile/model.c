@@ -37,7 +37,20 @@ void pyro_profile_release(struct pyro_profile *p)
 	free(p->stacks);
 	free(p->threads);
 	free(p->samples);
+	for (i = 0; i < p->nprocesses; i++)
+		free(p->processes[i].argv);
+	free(p->processes);
 	memset(p, 0, sizeof(*p));
+}
+
+const char *pyro_mode_name(uint32_t mode)
+{
+	switch (mode) {
+	case PYRO_MODE_WALL: return "wall";
+	case PYRO_MODE_CPU: return "cpu";
+	case PYRO_MODE_GIL: return "gil";
+	default: return "unknown";
+	}
 }
 
 const char *pyro_profile_str(const struct pyro_profile *p, uint32_t id)

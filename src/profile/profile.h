@@ -19,7 +19,7 @@
 #define PYRO_MAGIC "\x89PYRO\r\n\x1a"
 #define PYRO_MAGIC_LEN 8
 #define PYRO_FORMAT_MAJOR 1
-#define PYRO_FORMAT_MINOR 1
+#define PYRO_FORMAT_MINOR 2
 
 #define PYRO_MAX_STRING (1u << 20)
 #define PYRO_MAX_ARGS 4096
@@ -34,9 +34,38 @@ enum pyro_chunk {
 	PYRO_CHUNK_THREADS = 5,
 	PYRO_CHUNK_SAMPLES = 6,
 	PYRO_CHUNK_END = 7,
+	PYRO_CHUNK_THREAD_UPDATES = 8, /* 1.2 */
+	PYRO_CHUNK_PROCESSES = 9,      /* 1.2 */
 };
 
-enum pyro_mode { PYRO_MODE_WALL = 0, PYRO_MODE_CPU = 1 };
+enum pyro_mode { PYRO_MODE_WALL = 0, PYRO_MODE_CPU = 1, PYRO_MODE_GIL = 2 };
+
+/* What a thread was doing when sampled (format 1.2): the activity in the
+ * low 3 bits, whether it held the GIL in the next 2. */
+enum pyro_activity {
+	PYRO_ACT_UNKNOWN = 0,
+	PYRO_ACT_RUNNING = 1,   /* on a CPU or ready to run */
+	PYRO_ACT_GIL_WAIT = 2,  /* asleep waiting for its interpreter's GIL */
+	PYRO_ACT_SLEEPING = 3,  /* asleep on anything else */
+	PYRO_ACT_DISK = 4,      /* uninterruptible wait */
+	PYRO_ACT_STOPPED = 5,
+};
+#define PYRO_ACT_COUNT 6
+enum pyro_gil { PYRO_GIL_UNKNOWN = 0, PYRO_GIL_NOT_HELD = 1, PYRO_GIL_HELD = 2 };
+#define PYRO_STATE(act, gil) ((uint8_t)((act) | (gil) << 3))
+#define PYRO_STATE_ACT(s) ((s) & 7u)
+#define PYRO_STATE_GIL(s) (((s) >> 3) & 3u)
+
+/* A thread's observed time, by what it was doing (format 1.2): what the
+ * sampler saw on every round, whether or not the mode recorded the sample. */
+enum pyro_time {
+	PYRO_TIME_OBSERVED = 0, /* all rounds the thread was seen in */
+	PYRO_TIME_RUNNING,
+	PYRO_TIME_GIL_HELD,
+	PYRO_TIME_GIL_WAIT,
+	PYRO_TIME_IDLE,         /* sleeping, disk wait, stopped */
+};
+#define PYRO_TIMES 5
 enum pyro_frame_kind { PYRO_FRAME_PYTHON = 0, PYRO_FRAME_NATIVE = 1 };
 
 struct pyro_header {
@@ -66,8 +95,10 @@ struct pyro_stack {
 struct pyro_thread {
 	uint64_t native_id;
 	uint64_t thread_id;
-	uint32_t name;         /* string id or PYRO_NO_ID */
+	uint32_t name;         /* string id or PYRO_NO_ID: the Python thread name */
 	int64_t interp;        /* the interpreter's id: 0 the main one (format 1.1) */
+	uint64_t pid;          /* its process (format 1.2; 0: the header's) */
+	uint64_t times_ns[PYRO_TIMES]; /* enum pyro_time (1.2; all 0 when unknown) */
 };
 
 struct pyro_sample {
@@ -75,6 +106,16 @@ struct pyro_sample {
 	uint32_t stack;        /* PYRO_NO_ID: no Python frames */
 	uint64_t time_ns;      /* since the start of recording */
 	uint64_t weight_ns;    /* time this sample stands for */
+	uint8_t state;         /* PYRO_STATE(); 0 when unknown (format 1.2) */
+};
+
+/* A process other than the header's, joined while recording (format 1.2). */
+struct pyro_process {
+	uint64_t pid;
+	uint64_t ppid;
+	uint32_t version;      /* string id or PYRO_NO_ID: its Python version */
+	uint32_t *argv;        /* owned: string ids */
+	size_t argc;
 };
 
 struct pyro_end {
@@ -99,6 +140,8 @@ struct pyro_profile {
 	size_t nthreads, cap_threads;
 	struct pyro_sample *samples;
 	size_t nsamples, cap_samples;
+	struct pyro_process *processes;
+	size_t nprocesses, cap_processes;
 	struct pyro_end end;
 	char warning[512];     /* set when the file was cut short */
 };
@@ -114,6 +157,8 @@ int pyro_profile_parse(const uint8_t *data, size_t len, struct pyro_profile *p);
 /* Read and parse a file; messages start with the path. */
 int pyro_profile_read(const char *path, struct pyro_profile *p);
 
+/* "wall", "cpu", "gil" ("unknown" for another value). */
+const char *pyro_mode_name(uint32_t mode);
 /* The string for id, or "?" when out of range. */
 const char *pyro_profile_str(const struct pyro_profile *p, uint32_t id);
 
@@ -124,8 +169,11 @@ struct pyro_writer {
 	struct pyro_hash string_ids; /* content hash (probed) -> id */
 	struct pyro_hash frame_ids;
 	struct pyro_hash stack_ids;  /* (parent+1, frame) -> id */
-	size_t flushed_strings, flushed_frames, flushed_stacks, flushed_threads;
+	size_t flushed_strings, flushed_frames, flushed_stacks, flushed_threads, flushed_processes;
 	struct pyro_buf samples;     /* pending SAMPLES payload */
+	struct pyro_buf states;      /* and their states, written after them (1.2) */
+	uint8_t *thread_dirty;       /* per thread: name or times changed since the last flush */
+	size_t cap_dirty;
 	uint64_t pending_samples;
 	uint64_t last_time_ns;
 	uint64_t bytes_written;
@@ -140,6 +188,11 @@ uint32_t pyro_writer_frame(struct pyro_writer *w, const struct pyro_frame *f);
 uint32_t pyro_writer_stack(struct pyro_writer *w, uint32_t parent, uint32_t frame);
 /* Add a thread (not interned: the caller keeps its own map). */
 uint32_t pyro_writer_thread(struct pyro_writer *w, const struct pyro_thread *t);
+/* Set a thread's name (a string id; PYRO_NO_ID leaves it) and its
+ * cumulative times (NULL leaves them); written at the next flush. */
+void pyro_writer_thread_update(struct pyro_writer *w, uint32_t thread, uint32_t name, const uint64_t *times_ns);
+/* Add a process joined while recording; p->argv is copied. */
+int pyro_writer_process(struct pyro_writer *w, const struct pyro_process *p);
 void pyro_writer_sample(struct pyro_writer *w, const struct pyro_sample *s);
 /* Write everything new since the last flush. Returns 0 or negative. */
 int pyro_writer_flush(struct pyro_writer *w);

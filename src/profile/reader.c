@@ -32,6 +32,8 @@ static const char *chunk_name(uint64_t type)
 	case PYRO_CHUNK_THREADS: return "threads";
 	case PYRO_CHUNK_SAMPLES: return "samples";
 	case PYRO_CHUNK_END: return "end";
+	case PYRO_CHUNK_THREAD_UPDATES: return "thread updates";
+	case PYRO_CHUNK_PROCESSES: return "processes";
 	default: return "unknown";
 	}
 }
@@ -94,8 +96,8 @@ static int parse_header(struct pyro_cursor *c, struct pyro_header *h)
 	if (pyro_cursor_uvarint(c, &h->pid, "pid") < 0 || pyro_cursor_uvarint(c, &h->start_ns, "start time") < 0 ||
 	    pyro_cursor_uvarint(c, &v, "mode") < 0)
 		return -1;
-	if (v > PYRO_MODE_CPU)
-		return pyro_cursor_fail(c, "mode 0 (wall) or 1 (cpu)");
+	if (v > PYRO_MODE_GIL)
+		return pyro_cursor_fail(c, "mode 0 (wall), 1 (cpu) or 2 (gil)");
 	h->mode = (uint32_t)v;
 	if (pyro_cursor_uvarint(c, &v, "rate") < 0)
 		return -1;
@@ -195,16 +197,18 @@ static int parse_threads(struct pyro_cursor *c, struct pyro_profile *p)
 		return pyro_cursor_fail(c, "memory for threads");
 	for (i = 0; i < count; i++) {
 		struct pyro_thread *t = &p->threads[p->nthreads];
-		uint64_t name;
+		uint64_t native_id, thread_id, name;
 
-		if (pyro_cursor_uvarint(c, &t->native_id, "thread id") < 0 ||
-		    pyro_cursor_uvarint(c, &t->thread_id, "pthread id") < 0 ||
+		if (pyro_cursor_uvarint(c, &native_id, "thread id") < 0 ||
+		    pyro_cursor_uvarint(c, &thread_id, "pthread id") < 0 ||
 		    pyro_cursor_uvarint(c, &name, "thread name") < 0)
 			return -1;
 		if (name > p->nstrings)
 			return pyro_cursor_fail(c, "a thread name defined earlier");
+		memset(t, 0, sizeof(*t));
+		t->native_id = native_id;
+		t->thread_id = thread_id;
 		t->name = name ? (uint32_t)(name - 1) : PYRO_NO_ID;
-		t->interp = 0;
 		p->nthreads++;
 	}
 	/* Format 1.1 follows the records with each thread's interpreter; a 1.0
@@ -214,6 +218,82 @@ static int parse_threads(struct pyro_cursor *c, struct pyro_profile *p)
 	for (i = 0; i < count; i++)
 		if (pyro_cursor_svarint(c, &p->threads[p->nthreads - count + i].interp, "thread interpreter") < 0)
 			return -1;
+	/* 1.2: then each thread's process. */
+	if (pyro_cursor_left(c) == 0)
+		return 0;
+	for (i = 0; i < count; i++)
+		if (pyro_cursor_uvarint(c, &p->threads[p->nthreads - count + i].pid, "thread process") < 0)
+			return -1;
+	return 0;
+}
+
+static int parse_thread_updates(struct pyro_cursor *c, struct pyro_profile *p)
+{
+	uint64_t count, i;
+
+	if (pyro_cursor_uvarint(c, &count, "update count") < 0)
+		return -1;
+	if (count > pyro_cursor_left(c) / 3)
+		return pyro_cursor_fail(c, "an update count that fits the chunk");
+	for (i = 0; i < count; i++) {
+		uint64_t thread, name, ntimes, k, v;
+
+		if (pyro_cursor_uvarint(c, &thread, "updated thread") < 0 || pyro_cursor_uvarint(c, &name, "thread name") < 0 ||
+		    pyro_cursor_uvarint(c, &ntimes, "time count") < 0)
+			return -1;
+		if (thread >= p->nthreads)
+			return pyro_cursor_fail(c, "a thread defined earlier");
+		if (name > p->nstrings)
+			return pyro_cursor_fail(c, "a thread name defined earlier");
+		if (ntimes > pyro_cursor_left(c))
+			return pyro_cursor_fail(c, "a time count that fits the chunk");
+		if (name)
+			p->threads[thread].name = (uint32_t)(name - 1);
+		for (k = 0; k < ntimes; k++) {
+			if (pyro_cursor_uvarint(c, &v, "thread time") < 0)
+				return -1;
+			if (k < PYRO_TIMES)
+				p->threads[thread].times_ns[k] = v;
+		}
+	}
+	return 0;
+}
+
+static int parse_processes(struct pyro_cursor *c, struct pyro_profile *p)
+{
+	uint64_t count, i;
+
+	if (pyro_cursor_uvarint(c, &count, "process count") < 0)
+		return -1;
+	if (count > pyro_cursor_left(c) / 4 || p->nprocesses + count > PYRO_MAX_TABLE)
+		return pyro_cursor_fail(c, "a process count that fits the chunk");
+	if (pyro_grow((void **)&p->processes, &p->cap_processes, p->nprocesses + count, sizeof(*p->processes)) < 0)
+		return pyro_cursor_fail(c, "memory for processes");
+	for (i = 0; i < count; i++) {
+		struct pyro_process *pr = &p->processes[p->nprocesses];
+		uint64_t version, argc, a, id;
+
+		memset(pr, 0, sizeof(*pr));
+		if (pyro_cursor_uvarint(c, &pr->pid, "process id") < 0 || pyro_cursor_uvarint(c, &pr->ppid, "parent process id") < 0 ||
+		    pyro_cursor_uvarint(c, &version, "process Python version") < 0 ||
+		    pyro_cursor_uvarint(c, &argc, "process argument count") < 0)
+			return -1;
+		if (version > p->nstrings)
+			return pyro_cursor_fail(c, "a version string defined earlier");
+		if (argc > PYRO_MAX_ARGS || argc > pyro_cursor_left(c))
+			return pyro_cursor_fail(c, "an argument count that fits the chunk");
+		pr->version = version ? (uint32_t)(version - 1) : PYRO_NO_ID;
+		if (argc && !(pr->argv = malloc((size_t)argc * sizeof(*pr->argv))))
+			return pyro_cursor_fail(c, "memory for a process's arguments");
+		p->nprocesses++; /* owns argv from here, even if what follows fails */
+		for (a = 0; a < argc; a++) {
+			if (pyro_cursor_uvarint(c, &id, "process argument") < 0)
+				return -1;
+			if (id >= p->nstrings)
+				return pyro_cursor_fail(c, "an argument string defined earlier");
+			pr->argv[pr->argc++] = (uint32_t)id;
+		}
+	}
 	return 0;
 }
 
@@ -245,7 +325,22 @@ static int parse_samples(struct pyro_cursor *c, struct pyro_profile *p, uint64_t
 		s->stack = stack ? (uint32_t)(stack - 1) : PYRO_NO_ID;
 		s->time_ns = *clock;
 		s->weight_ns = weight;
+		s->state = 0;
 		p->nsamples++;
+	}
+	/* 1.2: one state byte per sample after the records, where 1.1 readers
+	 * stop. States this reader does not know read as unknown. */
+	if (pyro_cursor_left(c) >= count) {
+		const uint8_t *st;
+
+		if (pyro_cursor_bytes(c, &st, (size_t)count, "sample states") < 0)
+			return -1;
+		for (i = 0; i < count; i++) {
+			unsigned act = PYRO_STATE_ACT(st[i]), gil = PYRO_STATE_GIL(st[i]);
+
+			p->samples[p->nsamples - count + i].state =
+				PYRO_STATE(act < PYRO_ACT_COUNT ? act : PYRO_ACT_UNKNOWN, gil <= PYRO_GIL_HELD ? gil : PYRO_GIL_UNKNOWN);
+		}
 	}
 	return 0;
 }
@@ -326,6 +421,8 @@ int pyro_profile_parse(const uint8_t *data, size_t len, struct pyro_profile *p)
 		case PYRO_CHUNK_THREADS: rc = parse_threads(&c, p); break;
 		case PYRO_CHUNK_SAMPLES: rc = parse_samples(&c, p, &clock); break;
 		case PYRO_CHUNK_END: rc = parse_end(&c, &p->end); break;
+		case PYRO_CHUNK_THREAD_UPDATES: rc = parse_thread_updates(&c, p); break;
+		case PYRO_CHUNK_PROCESSES: rc = parse_processes(&c, p); break;
 		default: break; /* a newer chunk type: skip it */
 		}
 		if (rc < 0) {

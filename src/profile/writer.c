@@ -49,6 +49,7 @@ int pyro_writer_open(struct pyro_writer *w, const char *path, const struct pyro_
 	memset(w, 0, sizeof(*w));
 	pyro_profile_init(&w->tables);
 	pyro_buf_init(&w->samples);
+	pyro_buf_init(&w->states);
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (w->fd < 0)
 		return pyro_err_set(errno, "cannot create %s: %s", path, strerror(errno));
@@ -191,8 +192,54 @@ uint32_t pyro_writer_thread(struct pyro_writer *w, const struct pyro_thread *t)
 		pyro_err_set(ENOMEM, "out of memory adding a thread");
 		return PYRO_NO_ID;
 	}
+	if (pyro_grow((void **)&w->thread_dirty, &w->cap_dirty, p->nthreads + 1, 1) < 0) {
+		w->failed = 1;
+		pyro_err_set(ENOMEM, "out of memory adding a thread");
+		return PYRO_NO_ID;
+	}
 	p->threads[p->nthreads] = *t;
+	w->thread_dirty[p->nthreads] = 0;
 	return (uint32_t)p->nthreads++;
+}
+
+void pyro_writer_thread_update(struct pyro_writer *w, uint32_t thread, uint32_t name, const uint64_t *times_ns)
+{
+	struct pyro_thread *t;
+
+	if (w->failed || thread >= w->tables.nthreads)
+		return;
+	t = &w->tables.threads[thread];
+	if (name != PYRO_NO_ID && name != t->name) {
+		t->name = name;
+		w->thread_dirty[thread] = 1;
+	}
+	if (times_ns && memcmp(t->times_ns, times_ns, sizeof(t->times_ns)) != 0) {
+		memcpy(t->times_ns, times_ns, sizeof(t->times_ns));
+		w->thread_dirty[thread] = 1;
+	}
+}
+
+int pyro_writer_process(struct pyro_writer *w, const struct pyro_process *pr)
+{
+	struct pyro_profile *p = &w->tables;
+	struct pyro_process *d;
+
+	if (w->failed)
+		return -EIO;
+	if (pyro_grow((void **)&p->processes, &p->cap_processes, p->nprocesses + 1, sizeof(*p->processes)) < 0)
+		goto oom;
+	d = &p->processes[p->nprocesses];
+	*d = *pr;
+	d->argv = NULL;
+	if (pr->argc && !(d->argv = malloc(pr->argc * sizeof(*d->argv))))
+		goto oom;
+	if (pr->argc)
+		memcpy(d->argv, pr->argv, pr->argc * sizeof(*d->argv));
+	p->nprocesses++;
+	return 0;
+oom:
+	w->failed = 1;
+	return pyro_err_set(ENOMEM, "out of memory adding a process");
 }
 
 void pyro_writer_sample(struct pyro_writer *w, const struct pyro_sample *s)
@@ -205,9 +252,10 @@ void pyro_writer_sample(struct pyro_writer *w, const struct pyro_sample *s)
 	pyro_buf_uvarint(&w->samples, s->stack == PYRO_NO_ID ? 0 : (uint64_t)s->stack + 1);
 	pyro_buf_uvarint(&w->samples, dt);
 	pyro_buf_uvarint(&w->samples, s->weight_ns);
+	pyro_buf_putc(&w->states, s->state);
 	w->last_time_ns += dt;
 	w->pending_samples++;
-	if (w->samples.oom) {
+	if (w->samples.oom || w->states.oom) {
 		w->failed = 1;
 		pyro_err_set(ENOMEM, "out of memory buffering samples");
 	}
@@ -217,7 +265,7 @@ int pyro_writer_flush(struct pyro_writer *w)
 {
 	const struct pyro_profile *p = &w->tables;
 	struct pyro_buf out, pl;
-	size_t i;
+	size_t i, n;
 	int rc = 0;
 
 	if (w->failed || w->fd < 0)
@@ -265,15 +313,55 @@ int pyro_writer_flush(struct pyro_writer *w)
 			pyro_buf_uvarint(&pl, p->threads[i].thread_id);
 			pyro_buf_uvarint(&pl, p->threads[i].name == PYRO_NO_ID ? 0 : (uint64_t)p->threads[i].name + 1);
 		}
-		/* 1.1: the interpreters after the records, where 1.0 readers stop. */
+		/* 1.1: the interpreters after the records, where 1.0 readers
+		 * stop; 1.2: then the processes. */
 		for (i = w->flushed_threads; i < p->nthreads; i++)
 			pyro_buf_svarint(&pl, p->threads[i].interp);
+		for (i = w->flushed_threads; i < p->nthreads; i++)
+			pyro_buf_uvarint(&pl, p->threads[i].pid);
 		put_chunk(&out, PYRO_CHUNK_THREADS, &pl);
+		pl.len = 0;
+	}
+	if (p->nprocesses > w->flushed_processes) {
+		pyro_buf_uvarint(&pl, p->nprocesses - w->flushed_processes);
+		for (i = w->flushed_processes; i < p->nprocesses; i++) {
+			const struct pyro_process *pr = &p->processes[i];
+			size_t a;
+
+			pyro_buf_uvarint(&pl, pr->pid);
+			pyro_buf_uvarint(&pl, pr->ppid);
+			pyro_buf_uvarint(&pl, pr->version == PYRO_NO_ID ? 0 : (uint64_t)pr->version + 1);
+			pyro_buf_uvarint(&pl, pr->argc);
+			for (a = 0; a < pr->argc; a++)
+				pyro_buf_uvarint(&pl, pr->argv[a]);
+		}
+		put_chunk(&out, PYRO_CHUNK_PROCESSES, &pl);
+		pl.len = 0;
+	}
+	for (i = 0, n = 0; i < p->nthreads; i++)
+		n += w->thread_dirty[i];
+	if (n) {
+		pyro_buf_uvarint(&pl, n);
+		for (i = 0; i < p->nthreads; i++) {
+			const struct pyro_thread *t = &p->threads[i];
+			size_t k;
+
+			if (!w->thread_dirty[i])
+				continue;
+			pyro_buf_uvarint(&pl, i);
+			pyro_buf_uvarint(&pl, t->name == PYRO_NO_ID ? 0 : (uint64_t)t->name + 1);
+			pyro_buf_uvarint(&pl, PYRO_TIMES);
+			for (k = 0; k < PYRO_TIMES; k++)
+				pyro_buf_uvarint(&pl, t->times_ns[k]);
+		}
+		put_chunk(&out, PYRO_CHUNK_THREAD_UPDATES, &pl);
 		pl.len = 0;
 	}
 	if (w->pending_samples) {
 		pyro_buf_uvarint(&pl, w->pending_samples);
 		pyro_buf_append(&pl, w->samples.data, w->samples.len);
+		/* 1.2: each sample's state after the records, where 1.1 readers stop. */
+		pyro_buf_append(&pl, w->states.data, w->states.len);
 		put_chunk(&out, PYRO_CHUNK_SAMPLES, &pl);
 	}
 	if (out.oom || pl.oom) {
@@ -287,8 +375,12 @@ int pyro_writer_flush(struct pyro_writer *w)
 		w->flushed_frames = p->nframes;
 		w->flushed_stacks = p->nstacks;
 		w->flushed_threads = p->nthreads;
+		w->flushed_processes = p->nprocesses;
+		if (p->nthreads)
+			memset(w->thread_dirty, 0, p->nthreads);
 		w->pending_samples = 0;
 		w->samples.len = 0;
+		w->states.len = 0;
 	}
 	pyro_buf_release(&out);
 	pyro_buf_release(&pl);
@@ -329,5 +421,8 @@ void pyro_writer_release(struct pyro_writer *w)
 	pyro_hash_release(&w->frame_ids);
 	pyro_hash_release(&w->stack_ids);
 	pyro_buf_release(&w->samples);
+	pyro_buf_release(&w->states);
+	free(w->thread_dirty);
+	w->thread_dirty = NULL;
 	w->fd = -1;
 }

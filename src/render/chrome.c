@@ -262,7 +262,7 @@ static void other_data(FILE *out, const struct pyro_view *v, const char *cmd, si
 	fputs(",\"start_ns\":", out);
 	pyro_json_u64(out, h->start_ns);
 	fputs(",\"mode\":", out);
-	pyro_json_str(out, h->mode == PYRO_MODE_CPU ? "cpu" : "wall");
+	pyro_json_str(out, pyro_mode_name(h->mode));
 	fputs(",\"rate_hz\":", out);
 	pyro_json_u64(out, h->rate_hz);
 	fputs(",\"samples\":", out);

@@ -66,7 +66,8 @@ int pyro_render_diff_text(const struct pyro_view *before, const struct pyro_view
 		return pyro_err_set(ENOMEM, "out of memory comparing the profiles");
 	fprintf(out, "pyrometer diff (%s time)\n", after->p->header.mode == PYRO_MODE_CPU ? "cpu" : "wall");
 	if (before->p->header.mode != after->p->header.mode)
-		fprintf(out, "  warning: the runs were recorded in different modes (wall and cpu): their times differ in kind\n");
+		fprintf(out, "  warning: the runs were recorded in different modes (%s and %s): their times differ in kind\n",
+			pyro_mode_name(before->p->header.mode), pyro_mode_name(after->p->header.mode));
 	put_run(out, "before:", o ? o->label_before : NULL, before, d.before_ns);
 	put_run(out, "after:", o ? o->label_after : NULL, after, d.after_ns);
 	pyro_fmt_stime(t1, sizeof(t1), d.net_ns);
@@ -105,7 +106,7 @@ static void put_json_run(FILE *out, const char *label, const char *path, const s
 			putc_unlocked(',', out);
 		pyro_json_str(out, h->argv[i]);
 	}
-	fprintf(out, "],\"mode\":\"%s\",\"samples\":", h->mode == PYRO_MODE_CPU ? "cpu" : "wall");
+	fprintf(out, "],\"mode\":\"%s\",\"samples\":", pyro_mode_name(h->mode));
 	pyro_json_u64(out, v->samples);
 	fputs(",\"total_ns\":", out);
 	pyro_json_u64(out, v->total_ns);

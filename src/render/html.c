@@ -209,7 +209,7 @@ static void write_meta(FILE *out, const struct pyro_view *v)
 	}
 	fputs("],", out);
 	key(out, "mode");
-	fputs(h->mode == PYRO_MODE_CPU ? "\"cpu\"," : h->mode == PYRO_MODE_WALL ? "\"wall\"," : "\"unknown\",", out);
+	fprintf(out, "\"%s\",", pyro_mode_name(h->mode));
 	key_u64(out, "pid", h->pid);
 	/* In ms: Unix ns do not fit a JavaScript number exactly. */
 	key_u64(out, "start_ms", h->start_ns / 1000000);

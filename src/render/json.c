@@ -40,7 +40,7 @@ static void put_metadata(FILE *out, const struct pyro_view *v)
 	pyro_json_u64(out, h->pid);
 	fputs(",\"start_time_ns\":", out);
 	pyro_json_u64(out, h->start_ns);
-	fprintf(out, ",\"mode\":\"%s\",\"rate_hz\":", h->mode == PYRO_MODE_CPU ? "cpu" : "wall");
+	fprintf(out, ",\"mode\":\"%s\",\"rate_hz\":", pyro_mode_name(h->mode));
 	pyro_json_u64(out, h->rate_hz);
 	fputs(",\"duration_ns\":", out);
 	pyro_json_u64(out, p->end.present ? p->end.duration_ns : (p->nsamples ? p->samples[p->nsamples - 1].time_ns : 0));
@@ -100,6 +100,22 @@ static void put_threads(FILE *out, const struct pyro_view *v)
 		pyro_json_u64(out, v->thread_samples[i]);
 		fputs(",\"time_ns\":", out);
 		pyro_json_u64(out, v->thread_ns[i]);
+		fputs(",\"pid\":", out);
+		pyro_json_u64(out, t->pid ? t->pid : p->header.pid);
+		fputs(",\"seen\":", out);
+		if (t->times_ns[PYRO_TIME_OBSERVED]) {
+			static const char *const names[PYRO_TIMES] = { "observed_ns", "running_ns", "gil_held_ns",
+									"gil_wait_ns", "idle_ns" };
+			size_t k;
+
+			for (k = 0; k < PYRO_TIMES; k++) {
+				fprintf(out, "%s\"%s\":", k ? "," : "{", names[k]);
+				pyro_json_u64(out, t->times_ns[k]);
+			}
+			putc_unlocked('}', out);
+		} else {
+			fputs("null", out);
+		}
 		putc_unlocked('}', out);
 	}
 	fputs("]", out);

@@ -160,7 +160,7 @@ int pyro_render_lines(const struct pyro_view *v, const struct pyro_render_opts *
 		goto out;
 	}
 	fprintf(out, "Hottest functions by self time, line by line (%s time; %% of all samples: %s)\n",
-		p->header.mode == PYRO_MODE_CPU ? "cpu" : "wall",
+		pyro_mode_name(p->header.mode),
 		"total includes the Python calls a line made, self does not");
 	if (!v->nfns || !st.fn[fns[0]].self_ns)
 		fprintf(out, "\n(no samples with Python frames)\n");

@@ -77,6 +77,66 @@ static void put_interpreters(const struct pyro_view *v, FILE *out)
 	fprintf(out, "%s\n", more ? ", ..." : "");
 }
 
+static const uint64_t *times_of(const struct pyro_profile *p, size_t i)
+{
+	return p->threads[i].times_ns;
+}
+
+static int by_running(const void *a, const void *b, void *arg)
+{
+	const struct pyro_profile *p = arg;
+	const uint64_t *x = times_of(p, *(const uint32_t *)a), *y = times_of(p, *(const uint32_t *)b);
+
+	if (x[PYRO_TIME_RUNNING] != y[PYRO_TIME_RUNNING])
+		return x[PYRO_TIME_RUNNING] < y[PYRO_TIME_RUNNING] ? 1 : -1;
+	if (x[PYRO_TIME_OBSERVED] != y[PYRO_TIME_OBSERVED])
+		return x[PYRO_TIME_OBSERVED] < y[PYRO_TIME_OBSERVED] ? 1 : -1;
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+/* Each thread's share of the time it was seen running, holding the GIL,
+ * waiting for it and idle (format 1.2 files; older ones have no times).
+ * Shares are of each thread's own observed time, so they do not depend on
+ * what the mode recorded. */
+static int put_threads(const struct pyro_view *v, size_t top, FILE *out)
+{
+	const struct pyro_profile *p = v->p;
+	uint32_t *order;
+	size_t i, n = 0, several_pids = 0;
+	char nb[64];
+
+	for (i = 0; i < p->nthreads; i++)
+		several_pids |= p->threads[i].pid && p->threads[i].pid != p->header.pid;
+	if (!(order = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*order))))
+		return -ENOMEM;
+	for (i = 0; i < p->nthreads; i++)
+		if (p->threads[i].times_ns[PYRO_TIME_OBSERVED])
+			order[n++] = (uint32_t)i;
+	if (n == 0) {
+		free(order);
+		return 0;
+	}
+	qsort_r(order, n, sizeof(*order), by_running, (void *)p);
+	fprintf(out, "\nThreads (share of the time each was seen)\n");
+	fprintf(out, "  %s%8s  %-20s %8s %9s %9s %7s\n", several_pids ? "     pid " : "", "tid", "name", "running",
+		"GIL held", "GIL wait", "idle");
+	for (i = 0; i < n && i < top; i++) {
+		const struct pyro_thread *t = &p->threads[order[i]];
+		const uint64_t *x = t->times_ns, seen = x[PYRO_TIME_OBSERVED];
+
+		if (several_pids)
+			fprintf(out, "  %8llu", (unsigned long long)(t->pid ? t->pid : p->header.pid));
+		fprintf(out, "  %8llu  %-20s %7.1f%% %8.1f%% %8.1f%% %6.1f%%\n", (unsigned long long)t->native_id,
+			t->name == PYRO_NO_ID ? "-" : pyro_safe(pyro_profile_str(p, t->name), nb, 21),
+			pyro_pct(x[PYRO_TIME_RUNNING], seen), pyro_pct(x[PYRO_TIME_GIL_HELD], seen),
+			pyro_pct(x[PYRO_TIME_GIL_WAIT], seen), pyro_pct(x[PYRO_TIME_IDLE], seen));
+	}
+	if (n > top)
+		fprintf(out, "  (%zu more threads)\n", n - top);
+	free(order);
+	return 0;
+}
+
 /* One row of a function table: first the time sorted on, then the other. */
 static void put_fn_row(FILE *out, const struct pyro_view *v, uint32_t fn, uint64_t first, uint64_t second)
 {
@@ -121,7 +181,7 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 
 	pyro_fmt_time(t1, sizeof(t1), duration);
 	fprintf(out, "pyrometer: pid %llu, Python %s, %s mode, %s\n", (unsigned long long)h->pid, h->python_version,
-		h->mode == PYRO_MODE_CPU ? "cpu" : "wall", t1);
+		pyro_mode_name(h->mode), t1);
 	if (h->argc) {
 		fprintf(out, "  command:");
 		for (i = 0; i < h->argc && i < 16; i++)
@@ -140,6 +200,8 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 	put_interpreters(v, out);
 	if (p->end.present && p->end.exit_status)
 		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));
+	if (put_threads(v, top, out) < 0)
+		goto oom;
 	if (!v->total_ns) {
 		fprintf(out, "\nNo Python samples were recorded.\n");
 		goto out;

@@ -14,6 +14,7 @@
  * signal passed on, a new thread let run) as soon as they arrive.
  */
 #include "sampler/sampler.h"
+#include "cpython/activity.h"
 #include "cpython/target.h"
 #include "proc/fs.h"
 #include "proc/launch.h"
@@ -93,6 +94,9 @@ struct tracked_thread {
 	uint32_t *prev_frames;  /* owned */
 	uint32_t *prev_stacks;  /* owned */
 	size_t prev_depth, prev_cap;
+	int act_stat_fd;        /* its stat and syscall files, for its activity; -1 until opened */
+	int act_syscall_fd;
+	uint64_t times_ns[PYRO_TIMES]; /* what it was doing, over every round (enum pyro_time) */
 };
 
 #define FRAME_MEMO 1024 /* power of two */
@@ -162,6 +166,8 @@ static struct tracked_thread *thread_for(struct recorder *r, const struct cpy_th
 	memset(t, 0, sizeof(*t));
 	t->native_id = native_id;
 	t->stat_fd = -1;
+	t->act_stat_fd = -1;
+	t->act_syscall_fd = -1;
 	t->clock_owner = (uint32_t)r->nthreads;
 	if (native_id && pyro_hash_get(&r->clock_ix, native_id, &idx))
 		t->clock_owner = (uint32_t)idx;
@@ -246,11 +252,34 @@ static uint32_t frame_id(struct recorder *r, const struct cpy_frame *f)
 	return (uint32_t)id;
 }
 
+_Static_assert((int)CPY_ACT_STOPPED == (int)PYRO_ACT_STOPPED && (int)CPY_ACT_GIL_WAIT == (int)PYRO_ACT_GIL_WAIT,
+	       "the sampler writes cpy_activity values as pyro_activity");
+
+static int is_idle(enum cpy_activity a)
+{
+	return a == CPY_ACT_SLEEPING || a == CPY_ACT_DISK || a == CPY_ACT_STOPPED;
+}
+
+/* Add a round to a thread's times by what it was doing. */
+static void count_time(struct tracked_thread *tt, enum cpy_activity act, int gil, uint64_t wall)
+{
+	tt->times_ns[PYRO_TIME_OBSERVED] += wall;
+	if (act == CPY_ACT_RUNNING)
+		tt->times_ns[PYRO_TIME_RUNNING] += wall;
+	else if (act == CPY_ACT_GIL_WAIT)
+		tt->times_ns[PYRO_TIME_GIL_WAIT] += wall;
+	else if (is_idle(act))
+		tt->times_ns[PYRO_TIME_IDLE] += wall;
+	if (gil == 1)
+		tt->times_ns[PYRO_TIME_GIL_HELD] += wall;
+}
+
 /* Record every thread of one sample. */
 static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight)
 {
 	uint64_t weight = wall_weight;
 	struct cpy_sample *s = &r->sample;
+	int idle = r->o->idle == SAMPLER_IDLE_DEFAULT ? r->o->mode == SAMPLER_WALL : r->o->idle;
 	size_t i;
 
 	for (i = 0; i < s->nthreads; i++) {
@@ -258,21 +287,49 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 		struct tracked_thread *tt;
 		struct pyro_sample ps;
 		uint32_t stack = PYRO_NO_ID;
+		enum cpy_activity act = CPY_ACT_UNKNOWN;
+		uint64_t known;
 		int64_t k;
+		int active;
 
+		/* A torn walk may have read a thread state being freed: its ids
+		 * are not to be trusted with a new profile thread. */
+		if (th->torn && !pyro_hash_get(&r->thread_ix, thread_key(th), &known)) {
+			r->res->errors++;
+			continue;
+		}
 		tt = thread_for(r, th);
 		if (!tt)
 			return pyro_err_set(ENOMEM, "out of memory tracking threads");
+		/* Held stopped for the sample, a traced thread reads as 't':
+		 * in blocking mode only the GIL is known. */
+		if (!r->traced)
+			act = cpy_thread_activity_fds(r->target.pid, th, &tt->act_stat_fd, &tt->act_syscall_fd);
+		count_time(tt, act, th->gil, wall_weight);
 		/* CPU mode reads every thread's clock, even one whose stack is
 		 * dropped, so its CPU time is not pinned on a later sample. */
-		if (r->o->mode == SAMPLER_CPU)
+		weight = wall_weight;
+		if (r->o->mode == SAMPLER_CPU) {
 			weight = cpu_weight(r, &r->threads[tt->clock_owner], wall_weight, t_ns);
+			active = weight > 0;
+		} else if (r->o->mode == SAMPLER_GIL) {
+			active = th->gil == 1;
+		} else {
+			active = !is_idle(act);
+		}
 		if (th->torn) {
 			r->res->errors++;
 			continue;
 		}
-		if (th->depth == 0 || !weight)
-			continue; /* no Python frames right now, or not on a CPU */
+		if (th->depth == 0)
+			continue; /* no Python frames right now */
+		if (!active) {
+			if (!idle) {
+				r->res->inactive++;
+				continue;
+			}
+			weight = wall_weight;
+		}
 		if (th->depth > tt->prev_cap) {
 			size_t cap = th->depth * 2;
 			uint32_t *nf = realloc(tt->prev_frames, cap * sizeof(*nf));
@@ -312,10 +369,20 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 		ps.stack = stack;
 		ps.time_ns = t_ns;
 		ps.weight_ns = weight;
+		ps.state = PYRO_STATE(act, th->gil < 0 ? PYRO_GIL_UNKNOWN : th->gil ? PYRO_GIL_HELD : PYRO_GIL_NOT_HELD);
 		pyro_writer_sample(&r->writer, &ps);
 		r->res->samples++;
 	}
 	return 0;
+}
+
+/* Hand the threads' times to the writer, for its next flush. */
+static void update_threads(struct recorder *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nthreads; i++)
+		pyro_writer_thread_update(&r->writer, r->threads[i].writer_id, PYRO_NO_ID, r->threads[i].times_ns);
 }
 
 static void status(struct recorder *r, uint64_t elapsed, int final)
@@ -443,7 +510,7 @@ static int open_writer(struct recorder *r)
 	h.python_version = r->target.version;
 	h.pid = (uint64_t)r->res->pid;
 	h.start_ns = r->t0_real;
-	h.mode = r->o->mode == SAMPLER_CPU ? PYRO_MODE_CPU : PYRO_MODE_WALL;
+	h.mode = r->o->mode == SAMPLER_CPU ? PYRO_MODE_CPU : r->o->mode == SAMPLER_GIL ? PYRO_MODE_GIL : PYRO_MODE_WALL;
 	h.rate_hz = r->o->rate_hz;
 	if (r->o->argv) {
 		for (h.argc = 0; r->o->argv[h.argc]; h.argc++)
@@ -524,6 +591,7 @@ static int sample_loop(struct recorder *r)
 		}
 		prev = now;
 		if (now - last_flush >= FLUSH_NS) {
+			update_threads(r);
 			rc = pyro_writer_flush(&r->writer);
 			if (rc < 0)
 				break;
@@ -602,6 +670,13 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	if (rc < 0)
 		goto out;
 	r.attached = 1;
+	if (o->mode == SAMPLER_GIL && !cpy_gil_readable(&r.target)) {
+		rc = pyro_err_set(ENOTSUP, "--mode gil: the GIL of Python %s in pid %d is not readable (%s); "
+				  "use --mode cpu", r.target.version, (int)res->pid,
+				  r.target.layout.gil.kind == CPY_GIL_SYMBOLS ? "its binary lacks the symbols of ceval.c's GIL"
+									   : "this version has no GIL layout");
+		goto out;
+	}
 	if (o->blocking) {
 		rc = proc_ptrace_seize(&r.pt, res->pid);
 		if (rc < 0) {
@@ -629,6 +704,7 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	end.saturated = res->saturated;
 	end.duration_ns = res->duration_ns;
 	end.exit_status = res->child_exit >= 0 ? (uint64_t)res->child_exit + 1 : 0;
+	update_threads(&r);
 	{
 		int crc = pyro_writer_close(&r.writer, &end);
 
@@ -645,6 +721,10 @@ out:
 		for (i = 0; i < r.nthreads; i++) {
 			if (r.threads[i].stat_fd >= 0)
 				close(r.threads[i].stat_fd);
+			if (r.threads[i].act_stat_fd >= 0)
+				close(r.threads[i].act_stat_fd);
+			if (r.threads[i].act_syscall_fd >= 0)
+				close(r.threads[i].act_syscall_fd);
 			free(r.threads[i].prev_frames);
 			free(r.threads[i].prev_stacks);
 		}

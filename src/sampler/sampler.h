@@ -17,7 +17,15 @@
 
 #define SAMPLER_MAX_RATE 100000
 
-enum sampler_mode { SAMPLER_WALL = 0, SAMPLER_CPU = 1 };
+enum sampler_mode { SAMPLER_WALL = 0, SAMPLER_CPU = 1, SAMPLER_GIL = 2 };
+
+/* Which samples a mode records (docs/CLI.md, "Modes and idle threads"):
+ * a thread is active in wall mode unless it is idle (asleep on anything
+ * but the GIL, in a disk wait, stopped), in cpu mode when it used CPU since
+ * the last round, in gil mode when it holds the GIL. Inactive threads are
+ * recorded too when idle is on (the default in wall mode only), weighted
+ * by wall time, with their state in each sample. */
+enum sampler_idle { SAMPLER_IDLE_DEFAULT = -1, SAMPLER_NO_IDLE = 0, SAMPLER_IDLE = 1 };
 
 struct sampler_opts {
 	pid_t pid;              /* attach to this, or 0 to launch argv */
@@ -25,6 +33,7 @@ struct sampler_opts {
 	unsigned rate_hz;       /* 0: as fast as the machine allows (record -r max) */
 	double duration_s;      /* 0: until the target exits or a signal */
 	int mode;               /* enum sampler_mode */
+	int idle;               /* enum sampler_idle */
 	const char *output;     /* NULL: pyrometer-<pid>.pyro */
 	int status_line;        /* draw a status line on stderr */
 	int blocking;           /* stop the target's threads for each sample (ptrace) */
@@ -36,6 +45,7 @@ struct sampler_result {
 	uint64_t ticks;         /* sampling rounds */
 	uint64_t samples;       /* thread stacks recorded */
 	uint64_t errors;        /* torn or unreadable thread stacks */
+	uint64_t inactive;      /* thread samples left out as inactive in the mode */
 	uint64_t late;          /* deadlines missed */
 	uint64_t saturated;     /* rounds whose sample took longer than the interval */
 	uint64_t duration_ns;

@@ -208,6 +208,11 @@ class Recording:
     def target_json(self):
         return last_json(self.proc.stdout)
 
+    def report_json(self):
+        proc = report(self.pyrometer, self.path, "json")
+        assert proc.returncode == 0, describe(proc)
+        return json.loads(proc.stdout)
+
     def collapsed(self):
         proc = report(self.pyrometer, self.path, "collapsed")
         assert proc.returncode == 0, describe(proc)
@@ -216,7 +221,7 @@ class Recording:
 
 
 def record(pyrometer, out, command=None, pid=None, rate=None, duration=None, mode=None,
-           cwd=None, timeout=RUN_TIMEOUT):
+           cwd=None, timeout=RUN_TIMEOUT, extra=()):
     """Run `pyrometer record` on a command or a pid; return a Recording.
 
     Options left as None are not passed, so pyrometer's defaults are exercised.
@@ -232,6 +237,7 @@ def record(pyrometer, out, command=None, pid=None, rate=None, duration=None, mod
         args += ["--mode", mode]
     if pid is not None:
         args += ["-p", str(pid)]
+    args += [str(a) for a in extra]
     if command is not None:
         args += ["--"] + [str(a) for a in command]
     start = time.monotonic()

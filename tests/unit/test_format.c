@@ -43,6 +43,7 @@ static void write_sample_file(int close_it)
 	leaf = pyro_writer_stack(&w, root, pyro_writer_frame(&w, &f));
 	ASSERT_EQ(pyro_writer_stack(&w, root, pyro_writer_frame(&w, &f)), leaf);
 	t = pyro_writer_thread(&w, &th);
+	memset(&s, 0, sizeof(s));
 	s.thread = t;
 	s.stack = leaf;
 	s.time_ns = 1000;
@@ -207,6 +208,83 @@ TEST(flipping_any_byte_never_crashes)
 		}
 	}
 	free(d);
+	unlink(path);
+}
+
+/* Format 1.2: thread processes, sample states, thread updates (a name
+ * learnt late, cumulative times: the last entry wins) and processes. */
+TEST(format_1_2_fields_round_trip)
+{
+	struct pyro_writer w;
+	struct pyro_header h;
+	struct pyro_thread th;
+	struct pyro_sample s;
+	struct pyro_process pr;
+	struct pyro_profile p;
+	uint64_t times[PYRO_TIMES] = { 100, 40, 30, 20, 10 };
+	uint32_t args[2], t0, t1;
+
+	snprintf(path, sizeof(path), "/tmp/pyro-unit-12-%d.pyro", (int)getpid());
+	memset(&h, 0, sizeof(h));
+	h.producer = "pyrometer test";
+	h.python_version = "3.12.1";
+	h.pid = 10;
+	h.mode = PYRO_MODE_GIL;
+	ASSERT_EQ(pyro_writer_open(&w, path, &h), 0);
+	memset(&th, 0, sizeof(th));
+	th.native_id = 11;
+	th.name = PYRO_NO_ID;
+	t0 = pyro_writer_thread(&w, &th);
+	th.native_id = 21;
+	th.pid = 20;
+	t1 = pyro_writer_thread(&w, &th);
+	memset(&s, 0, sizeof(s));
+	s.thread = t1;
+	s.stack = PYRO_NO_ID;
+	s.weight_ns = 5;
+	s.state = PYRO_STATE(PYRO_ACT_GIL_WAIT, PYRO_GIL_NOT_HELD);
+	pyro_writer_sample(&w, &s);
+	pyro_writer_thread_update(&w, t0, pyro_writer_string(&w, "MainThread", 10), times);
+	args[0] = pyro_writer_string(&w, "python3", 7);
+	args[1] = pyro_writer_string(&w, "child.py", 8);
+	memset(&pr, 0, sizeof(pr));
+	pr.pid = 20;
+	pr.ppid = 10;
+	pr.version = pyro_writer_string(&w, "3.11.7", 6);
+	pr.argv = args;
+	pr.argc = 2;
+	ASSERT_EQ(pyro_writer_process(&w, &pr), 0);
+	ASSERT_EQ(pyro_writer_flush(&w), 0);
+	times[0] = 200;
+	pyro_writer_thread_update(&w, t0, PYRO_NO_ID, times); /* a later total replaces it */
+	s.thread = t0;
+	s.state = PYRO_STATE(PYRO_ACT_RUNNING, PYRO_GIL_HELD);
+	pyro_writer_sample(&w, &s);
+	ASSERT_EQ(pyro_writer_close(&w, NULL), 0);
+	pyro_writer_release(&w);
+
+	ASSERT_EQ(pyro_profile_read(path, &p), 0);
+	ASSERT_EQ(p.header.mode, PYRO_MODE_GIL);
+	ASSERT_EQ(p.nthreads, 2);
+	ASSERT_EQ(p.threads[0].pid, 0);
+	ASSERT_EQ(p.threads[1].pid, 20);
+	ASSERT_STR_EQ(pyro_profile_str(&p, p.threads[0].name), "MainThread");
+	ASSERT_EQ(p.threads[1].name, PYRO_NO_ID);
+	ASSERT_EQ(p.threads[0].times_ns[PYRO_TIME_OBSERVED], 200);
+	ASSERT_EQ(p.threads[0].times_ns[PYRO_TIME_IDLE], 10);
+	ASSERT_EQ(p.threads[1].times_ns[PYRO_TIME_OBSERVED], 0);
+	ASSERT_EQ(p.nsamples, 2);
+	ASSERT_EQ(PYRO_STATE_ACT(p.samples[0].state), PYRO_ACT_GIL_WAIT);
+	ASSERT_EQ(PYRO_STATE_GIL(p.samples[0].state), PYRO_GIL_NOT_HELD);
+	ASSERT_EQ(PYRO_STATE_ACT(p.samples[1].state), PYRO_ACT_RUNNING);
+	ASSERT_EQ(PYRO_STATE_GIL(p.samples[1].state), PYRO_GIL_HELD);
+	ASSERT_EQ(p.nprocesses, 1);
+	ASSERT_EQ(p.processes[0].pid, 20);
+	ASSERT_EQ(p.processes[0].ppid, 10);
+	ASSERT_STR_EQ(pyro_profile_str(&p, p.processes[0].version), "3.11.7");
+	ASSERT_EQ(p.processes[0].argc, 2);
+	ASSERT_STR_EQ(pyro_profile_str(&p, p.processes[0].argv[1]), "child.py");
+	pyro_profile_release(&p);
 	unlink(path);
 }
 
