@@ -74,8 +74,10 @@ int pyro_view_init(struct pyro_view *v, const struct pyro_profile *p)
 	v->thread_samples = calloc(p->nthreads + 1, sizeof(*v->thread_samples));
 	if (!v->fns || !v->fn_of || !v->depth || !v->thread_ns || !v->thread_samples)
 		goto oom;
-	for (i = 0; i < p->nthreads; i++)
+	for (i = 0; i < p->nthreads; i++) {
 		v->several_interps |= p->threads[i].interp != 0;
+		v->several_pids |= pyro_thread_pid(p, &p->threads[i]) != p->header.pid;
+	}
 	if (index_functions(p, v->fns, &v->nfns, v->fn_of) < 0)
 		goto oom;
 	/* The reader guarantees parent < child. */

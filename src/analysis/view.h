@@ -40,6 +40,7 @@ struct pyro_view {
 	uint64_t total_ns, samples;        /* every sample, idle ones included */
 	uint64_t idle_ns, idle_samples;
 	int several_interps;               /* threads of more than one interpreter */
+	int several_pids;                  /* threads of more than one process (record --subprocesses) */
 };
 
 /* Build the view of p (which must outlive it). Returns 0, or -ENOMEM with

@@ -43,6 +43,9 @@ static void usage(FILE *out)
 		"                        wall time; default --idle in wall mode, --no-idle in cpu\n"
 		"                        and gil modes. Every sample keeps its thread's state\n"
 		"  -p, --pid PID         attach to a running process instead of launching\n"
+		"  -s, --subprocesses    also sample the program's child processes that run Python\n"
+		"                        (fork, exec, subprocess, multiprocessing), as they appear;\n"
+		"                        every sample keeps its process id\n"
 		"      --blocking        stop the program's threads while each sample is taken, for\n"
 		"                        exactly consistent stacks; slows the program (docs/CLI.md)\n"
 		"                        and needs the right to ptrace it\n"
@@ -110,6 +113,7 @@ int cmd_record(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "mode", required_argument, NULL, 'm' },
 		{ "pid", required_argument, NULL, 'p' },
+		{ "subprocesses", no_argument, NULL, 's' },
 		{ "blocking", no_argument, NULL, OPT_BLOCKING },
 		{ "idle", no_argument, NULL, OPT_IDLE },
 		{ "no-idle", no_argument, NULL, OPT_NO_IDLE },
@@ -131,7 +135,7 @@ int cmd_record(int argc, char **argv)
 	o.rate_hz = 1000;
 	o.idle = SAMPLER_IDLE_DEFAULT;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+o:f:r:d:m:p:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:f:r:d:m:p:sh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
@@ -190,6 +194,9 @@ int cmd_record(int argc, char **argv)
 		case OPT_NO_IDLE:
 			o.idle = SAMPLER_NO_IDLE;
 			break;
+		case 's':
+			o.subprocesses = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -198,6 +205,11 @@ int cmd_record(int argc, char **argv)
 			usage(stderr);
 			return EXIT_USAGE;
 		}
+	}
+	if (o.blocking && o.subprocesses) {
+		fprintf(stderr, "pyrometer: error: --blocking cannot follow subprocesses yet: it traces one process; "
+			"record each process on its own, or leave out --blocking\n");
+		return EXIT_USAGE;
 	}
 	if ((o.pid && optind < argc) || (!o.pid && optind >= argc)) {
 		fprintf(stderr, "pyrometer: error: give either -p PID or a command after --\n\n");

@@ -30,6 +30,7 @@ static void usage(FILE *out)
 		"  -o, --output OUT   write here instead of standard output\n"
 		"  -n, --top N        rows per table (text); functions listed (lines; default 10)\n"
 		"      --min-percent P  tree: hide calls under P%% of their thread's time (default 0.5)\n"
+		"  -p, --pid PID      only this process's samples (of a record --subprocesses profile)\n"
 		"  -h, --help         this help\n\n"
 		"docs/FORMATS.md describes each format and its conventions.\n");
 }
@@ -89,12 +90,22 @@ int cli_parse_percent(const char *arg, double *pct)
 
 int cli_load(const char *path, struct pyro_profile *p, struct pyro_view *v)
 {
+	return cli_load_pid(path, p, v, 0);
+}
+
+int cli_load_pid(const char *path, struct pyro_profile *p, struct pyro_view *v, pid_t pid)
+{
 	if (pyro_profile_read(path, p) < 0) {
 		pyro_err_print();
 		return -1;
 	}
 	if (p->warning[0])
 		fprintf(stderr, "pyrometer: warning: %s: %s\n", path, p->warning);
+	if (pid && pyro_profile_keep_pid(p, (uint64_t)pid) < 0) {
+		fprintf(stderr, "pyrometer: error: %s: %s\n", path, pyro_err_msg());
+		pyro_profile_release(p);
+		return -1;
+	}
 	if (pyro_view_init(v, p) < 0) {
 		fprintf(stderr, "pyrometer: error: out of memory reading %s\n", path);
 		pyro_profile_release(p);
@@ -132,6 +143,7 @@ int cmd_report(int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "top", required_argument, NULL, 'n' },
 		{ "min-percent", required_argument, NULL, 'P' },
+		{ "pid", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -139,10 +151,11 @@ int cmd_report(int argc, char **argv)
 	struct pyro_render_opts ro = { 10, 0.5, NULL, NULL };
 	struct pyro_profile p;
 	struct pyro_view v;
+	pid_t pid = 0;
 	int c, rc;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:n:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:n:p:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
 			format = optarg;
@@ -156,6 +169,10 @@ int cmd_report(int argc, char **argv)
 			break;
 		case 'P':
 			if (cli_parse_percent(optarg, &ro.min_percent) < 0)
+				return EXIT_USAGE;
+			break;
+		case 'p':
+			if (cli_parse_pid(optarg, &pid) < 0)
 				return EXIT_USAGE;
 			break;
 		case 'h':
@@ -176,7 +193,7 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "pyrometer: error: unknown format '%s' (%s)\n", format, pyro_render_names());
 		return EXIT_USAGE;
 	}
-	if (cli_load(argv[optind], &p, &v) < 0)
+	if (cli_load_pid(argv[optind], &p, &v, pid) < 0)
 		return 1;
 	rc = cli_render(&v, format, &ro, output);
 	pyro_view_release(&v);

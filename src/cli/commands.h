@@ -24,6 +24,8 @@ struct pyro_view;
 /* Read path and build its view; warn about a file cut short. Returns 0, or
  * -1 with the error printed (nothing to release). */
 int cli_load(const char *path, struct pyro_profile *p, struct pyro_view *v);
+/* The same, keeping only process pid's samples when pid is not 0 (report --pid). */
+int cli_load_pid(const char *path, struct pyro_profile *p, struct pyro_view *v, pid_t pid);
 
 /* A command's output: stdout (path NULL), or a file created complete. */
 struct cli_output {

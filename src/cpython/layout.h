@@ -127,7 +127,7 @@ enum cpy_dictkeys_kind {
  * (Py_TPFLAGS_MANAGED_DICT, pycore_object.h). */
 enum cpy_managed_kind {
 	CPY_MANAGED_311 = 1,       /* values pointer at values_pre, dict pointer at dict_pre */
-	CPY_MANAGED_312 = 2,       /* one pointer at dict_pre: bit 0 set means values */
+	CPY_MANAGED_312 = 2,       /* one pointer at dict_pre: odd means values - 1 */
 	CPY_MANAGED_313 = 3,       /* dict pointer at dict_pre; values inline after the
 				    * header when the type has inline_flag */
 };

@@ -852,7 +852,7 @@ int cpy_object_attr(struct cpy_objects *o, uint64_t obj, const char *name, uint6
 			break;
 		case CPY_MANAGED_312:
 			if (ptr & 1)
-				values = ptr - 1;
+				values = ptr + 1; /* stored as values - 1 (_PyDictOrValues_GetValues) */
 			else
 				dict = ptr;
 			break;

@@ -2,11 +2,13 @@
  * task.c - /proc/PID/task: thread ids and per-thread scheduler state.
  */
 #include "proc/task.h"
+#include "util/buf.h"
 #include "util/err.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,12 +77,96 @@ int proc_task_stat_parse(const char *text, size_t len, struct proc_task_stat *st
 	n = (size_t)(end - p) < sizeof(buf) - 1 ? (size_t)(end - p) : sizeof(buf) - 1;
 	memcpy(buf, p, n);
 	buf[n] = '\0';
-	/* " S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime" */
-	if (sscanf(buf, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &st->state, &ut, &stt) != 3)
-		return -EINVAL;
-	st->utime = ut;
-	st->stime = stt;
+	/* " S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 * utime stime cutime cstime priority nice num_threads itrealvalue
+	 * starttime vsize rss rsslim startcode endcode startstack" */
+	{
+		long long ppid = 0;
+		unsigned long long start = 0, code = 0, stack = 0;
+		int got = sscanf(buf, " %c %lld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %*d %*d %*d %*d %*d %*d "
+				      "%llu %*u %*d %*u %llu %*u %llu",
+				 &st->state, &ppid, &ut, &stt, &start, &code, &stack);
+
+		if (got < 4)
+			return -EINVAL;
+		st->utime = ut;
+		st->stime = stt;
+		st->ppid = ppid;
+		st->starttime = got >= 5 ? start : 0;
+		st->startcode = got >= 6 ? code : 0;
+		st->startstack = got >= 7 ? stack : 0;
+	}
 	return 0;
+}
+
+int proc_stat_read(pid_t pid, struct proc_task_stat *st)
+{
+	char path[64], buf[1024];
+	ssize_t r;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	r = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (r <= 0)
+		return r < 0 ? -errno : -ESRCH;
+	buf[r] = '\0';
+	return proc_task_stat_parse(buf, (size_t)r, st);
+}
+
+int proc_task_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap)
+{
+	pid_t *tids = NULL;
+	size_t ntids = 0, i;
+	int rc = proc_task_list(pid, &tids, &ntids);
+
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < ntids; i++) {
+		char path[96], buf[4096], *p, *end;
+		ssize_t r;
+		int fd;
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tids[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			if (errno == ENOENT && i == 0 && access("/proc/self/task", F_OK) == 0) {
+				char self[96];
+
+				snprintf(self, sizeof(self), "/proc/self/task/%d/children", (int)getpid());
+				if (access(self, F_OK) < 0) {
+					rc = -ENOENT; /* no CONFIG_PROC_CHILDREN */
+					break;
+				}
+			}
+			continue; /* the thread exited */
+		}
+		r = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (r <= 0)
+			continue;
+		buf[r] = '\0';
+		for (p = buf; *p; p = end) {
+			long v = strtol(p, &end, 10);
+
+			if (end == p)
+				break;
+			if (v <= 0 || v > INT32_MAX)
+				continue;
+			if (pyro_array_grow((void **)kids, cap, *n + 1, sizeof(**kids), SIZE_MAX) < 0) {
+				rc = -ENOMEM;
+				break;
+			}
+			(*kids)[(*n)++] = (pid_t)v;
+		}
+		if (rc < 0)
+			break;
+	}
+	free(tids);
+	return rc;
 }
 
 int proc_task_open(pid_t pid, pid_t tid, const char *file)

@@ -14,13 +14,26 @@ struct proc_task_stat {
 	char state;      /* 'R' running or runnable, 'S' sleeping, 'D' disk, ... */
 	uint64_t utime;  /* clock ticks */
 	uint64_t stime;
+	/* 0 when the text stops before them, or (the last two) when the
+	 * reader may not trace the process: */
+	int64_t ppid;
+	uint64_t starttime;  /* clock ticks after boot: with the pid, names one process */
+	uint64_t startcode;  /* where its program's text starts and its stack: */
+	uint64_t startstack; /* with ASLR, both move at each execve */
 };
 
 /* List the thread ids of pid into a malloc'd array. Returns 0 or negative
  * (-ESRCH when the process is gone). */
 int proc_task_list(pid_t pid, pid_t **tids, size_t *n);
+/* The children of every thread of pid (/proc/PID/task/TID/children),
+ * appended to *kids (malloc'd, grown). Returns 0, or negative: -ESRCH gone,
+ * -ENOENT the kernel lacks the children files. */
+int proc_task_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap);
+/* Read /proc/PID/stat. Returns 0 or negative (-ESRCH: gone). */
+int proc_stat_read(pid_t pid, struct proc_task_stat *st);
 
-/* Parse the text of /proc/PID/task/TID/stat. Returns 0 or -EINVAL. */
+/* Parse the text of /proc/PID/task/TID/stat (or /proc/PID/stat). Returns 0
+ * or -EINVAL. */
 int proc_task_stat_parse(const char *text, size_t len, struct proc_task_stat *st);
 
 /* Open /proc/PID/task/TID/<file> ("stat" or "schedstat") for repeated

@@ -2,6 +2,7 @@
  * model.c - the in-memory profile tables: growth, lookup, release.
  */
 #include "profile/model.h"
+#include "util/err.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -41,6 +42,65 @@ void pyro_profile_release(struct pyro_profile *p)
 		free(p->processes[i].argv);
 	free(p->processes);
 	memset(p, 0, sizeof(*p));
+}
+
+int pyro_profile_keep_pid(struct pyro_profile *p, uint64_t pid)
+{
+	size_t i, kept = 0, threads = 0;
+
+	for (i = 0; i < p->nthreads; i++) {
+		if (pyro_thread_pid(p, &p->threads[i]) == pid)
+			threads++;
+		else
+			memset(p->threads[i].times_ns, 0, sizeof(p->threads[i].times_ns));
+	}
+	if (!threads)
+		return pyro_err_set(ESRCH, "no thread of pid %llu in this profile (its processes: %s)",
+				    (unsigned long long)pid, p->nprocesses ? "see the summary's subprocesses" : "only the recorded one");
+	for (i = 0; i < p->nsamples; i++)
+		if (pyro_thread_pid(p, &p->threads[p->samples[i].thread]) == pid)
+			p->samples[kept++] = p->samples[i];
+	p->nsamples = kept;
+	for (i = 0; i < p->nprocesses && p->processes[i].pid != pid; i++)
+		;
+	if (pid != p->header.pid && i < p->nprocesses) {
+		const struct pyro_process *pr = &p->processes[i];
+		char *version = strdup(pr->version == PYRO_NO_ID ? "?" : pyro_profile_str(p, pr->version));
+		char **argv = calloc(pr->argc + 1, sizeof(*argv));
+		size_t a;
+
+		if (!version || !argv) {
+			free(version);
+			free(argv);
+			return pyro_err_set(ENOMEM, "out of memory");
+		}
+		for (a = 0; a < pr->argc; a++)
+			if (!(argv[a] = strdup(pyro_profile_str(p, pr->argv[a])))) {
+				while (a--)
+					free(argv[a]);
+				free(argv);
+				free(version);
+				return pyro_err_set(ENOMEM, "out of memory");
+			}
+		for (a = 0; a < p->header.argc; a++)
+			free(p->header.argv[a]);
+		free(p->header.argv);
+		free(p->header.python_version);
+		p->header.argv = argv;
+		p->header.argc = pr->argc;
+		p->header.python_version = version;
+		/* Threads of the root name it by 0: they keep its pid. */
+		for (a = 0; a < p->nthreads; a++)
+			if (!p->threads[a].pid)
+				p->threads[a].pid = p->header.pid;
+		p->header.pid = pid;
+	}
+	return 0;
+}
+
+uint64_t pyro_thread_pid(const struct pyro_profile *p, const struct pyro_thread *t)
+{
+	return t->pid ? t->pid : p->header.pid;
 }
 
 const char *pyro_mode_name(uint32_t mode)

@@ -157,6 +157,14 @@ int pyro_profile_parse(const uint8_t *data, size_t len, struct pyro_profile *p);
 /* Read and parse a file; messages start with the path. */
 int pyro_profile_read(const char *path, struct pyro_profile *p);
 
+/* Keep only the samples of process pid (report --pid): other processes'
+ * threads stay, with no samples and no times; when pid is a joined child,
+ * the header describes it instead of the recorded root (its pid, version
+ * and command line). Returns 0, -ESRCH (with a message) when no thread of
+ * the profile belongs to pid, or -ENOMEM. */
+int pyro_profile_keep_pid(struct pyro_profile *p, uint64_t pid);
+/* The process a thread belongs to. */
+uint64_t pyro_thread_pid(const struct pyro_profile *p, const struct pyro_thread *t);
 /* "wall", "cpu", "gil" ("unknown" for another value). */
 const char *pyro_mode_name(uint32_t mode);
 /* The string for id, or "?" when out of range. */

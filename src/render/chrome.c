@@ -235,6 +235,12 @@ static int walk_thread(struct chrome *c, size_t t, int write, const char *pidtid
 	return 0;
 }
 
+/* A pid as the trace's: Linux pids fit 32 bits; anything else reads as 1. */
+static uint64_t trace_pid(uint64_t pid)
+{
+	return pid > 0 && pid <= INT32_MAX ? pid : 1;
+}
+
 static void meta(FILE *out, const char *what, uint64_t pid, uint64_t tid, const char *key)
 {
 	fputs(",\n{\"ph\":\"M\",\"pid\":", out);
@@ -292,7 +298,7 @@ int pyro_render_chrome(const struct pyro_view *v, const struct pyro_render_opts 
 	c.p = p;
 	pyro_buf_init(&label);
 	pyro_buf_init(&cmd);
-	c.pid = p->header.pid > 0 && p->header.pid <= INT32_MAX ? p->header.pid : 1;
+	c.pid = trace_pid(p->header.pid);
 	c.gap_ns = 2 * (p->header.rate_hz ? 1000000000ull / p->header.rate_hz : DEFAULT_INTERVAL_NS);
 	c.fns = malloc(d * sizeof(*c.fns));
 	c.open_fn = malloc(d * sizeof(*c.open_fn));
@@ -310,21 +316,46 @@ int pyro_render_chrome(const struct pyro_view *v, const struct pyro_render_opts 
 	fputs(",\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":", out);
 	pyro_json_strn(out, (const char *)cmd.data, cmd.len);
 	fputs("}}", out);
+	/* --subprocesses: each child is a process of the trace. */
+	for (t = 0; t < p->nprocesses; t++) {
+		const struct pyro_process *pr = &p->processes[t];
+		size_t a;
+
+		cmd.len = 0;
+		for (a = 0; a < pr->argc; a++) {
+			const char *s = pyro_profile_str(p, pr->argv[a]);
+
+			if (a)
+				pyro_buf_putc(&cmd, ' ');
+			pyro_buf_append(&cmd, s, strlen(s));
+		}
+		if (cmd.oom)
+			goto oom;
+		meta(out, "process_name", trace_pid(pr->pid), 0, "name");
+		pyro_json_strn(out, (const char *)cmd.data, cmd.len);
+		fputs("}}", out);
+	}
+	pyro_command_line(&cmd, p);
+	if (cmd.oom)
+		goto oom;
 	for (t = 0; t < p->nthreads; t++) {
+		uint64_t pid = p->threads[t].pid ? trace_pid(p->threads[t].pid) : c.pid;
+
 		pyro_thread_label(&label, v, t);
 		if (label.oom)
 			goto oom;
-		meta(out, "thread_name", c.pid, c.tid[t], "name");
+		meta(out, "thread_name", pid, c.tid[t], "name");
 		pyro_json_strn(out, (const char *)label.data, label.len);
 		fputs("}}", out);
-		meta(out, "thread_sort_index", c.pid, c.tid[t], "sort_index");
+		meta(out, "thread_sort_index", pid, c.tid[t], "sort_index");
 		pyro_json_u64(out, t);
 		fputs("}}", out);
 	}
 	for (t = 0; t < p->nthreads; t++) {
 		char pidtid[64];
-		int len = snprintf(pidtid, sizeof(pidtid), ",\"pid\":%llu,\"tid\":%llu",
-				   (unsigned long long)c.pid, (unsigned long long)c.tid[t]);
+		uint64_t pid = p->threads[t].pid ? trace_pid(p->threads[t].pid) : c.pid;
+		int len = snprintf(pidtid, sizeof(pidtid), ",\"pid\":%llu,\"tid\":%llu", (unsigned long long)pid,
+				   (unsigned long long)c.tid[t]);
 
 		if (walk_thread(&c, t, 0, pidtid, (size_t)len) < 0)
 			goto oom;

@@ -34,6 +34,8 @@ int pyro_render_collapsed(const struct pyro_view *v, const struct pyro_render_op
 		uint64_t us = (l->weight_ns + 500) / 1000;
 
 		fprintf(out, "thread %llu", (unsigned long long)p->threads[l->thread].native_id);
+		if (v->several_pids)
+			fprintf(out, " (pid %llu)", (unsigned long long)pyro_thread_pid(p, &p->threads[l->thread]));
 		if (v->several_interps)
 			fprintf(out, " (interp %lld)", (long long)p->threads[l->thread].interp);
 		for (k = 0; k < d; k++) {

@@ -244,6 +244,7 @@ static void write_run(FILE *out, const struct page_run *r)
 		fputs(i ? ",{" : "{", out);
 		key_u64(out, "tid", th->native_id);
 		key_u64(out, "pthread", th->thread_id);
+		key_u64(out, "pid", pyro_thread_pid(p, th));
 		key(out, "interp");
 		pyro_json_i64(out, th->interp);
 		fputs(",", out);

@@ -193,7 +193,7 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	uint32_t *chain = NULL, *loc_of = NULL, *frame_of_loc = NULL;
 	char *pyver = NULL;
 	struct pyro_buf cmdline;
-	uint64_t s_samples, s_count, s_time, s_ns, s_tid, s_tname, s_interp = 0, s_id = 0;
+	uint64_t s_samples, s_count, s_time, s_ns, s_tid, s_tname, s_interp = 0, s_id = 0, s_pid = 0;
 	uint64_t duration, nlocs = 0, vals[2];
 	size_t i, pyver_len;
 	int rc = 0;
@@ -225,6 +225,8 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	s_ns = str_cstr(&st, "nanoseconds");
 	s_tid = str_cstr(&st, "thread_id");
 	s_tname = str_cstr(&st, "thread_name");
+	if (v->several_pids)
+		s_pid = str_cstr(&st, "pid");
 	if (v->several_interps) {
 		s_interp = str_cstr(&st, "interpreter");
 		/* A unit keeps interpreter 0 (num 0 without a unit reads as absent). */
@@ -265,6 +267,8 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 			if (name)
 				put_label(&rec, &sub, s_tname, PB_L_STR, name, 0);
 		}
+		if (v->several_pids)
+			put_label(&rec, &sub, s_pid, PB_L_NUM, pyro_thread_pid(p, th), 0);
 		if (v->several_interps)
 			put_label(&rec, &sub, s_interp, PB_L_NUM, (uint64_t)th->interp, s_id);
 		put_sub(&msg, PB_SAMPLE, &rec);

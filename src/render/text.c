@@ -137,6 +137,30 @@ static int put_threads(const struct pyro_view *v, size_t top, FILE *out)
 	return 0;
 }
 
+#define PROCESSES_SHOWN 8
+
+/* --subprocesses: the children joined, with their command lines. */
+static void put_processes(const struct pyro_profile *p, FILE *out)
+{
+	size_t i, a;
+	char ab[128];
+
+	if (!p->nprocesses)
+		return;
+	fprintf(out, "  subprocesses: %zu Python process%s joined\n", p->nprocesses, p->nprocesses == 1 ? "" : "es");
+	for (i = 0; i < p->nprocesses && i < PROCESSES_SHOWN; i++) {
+		const struct pyro_process *pr = &p->processes[i];
+
+		fprintf(out, "    pid %llu (child of %llu, Python %s):", (unsigned long long)pr->pid,
+			(unsigned long long)pr->ppid, pr->version == PYRO_NO_ID ? "?" : pyro_profile_str(p, pr->version));
+		for (a = 0; a < pr->argc && a < 8; a++)
+			fprintf(out, " %s", pyro_safe(pyro_profile_str(p, pr->argv[a]), ab, sizeof(ab)));
+		fprintf(out, "%s\n", pr->argc > 8 ? " ..." : "");
+	}
+	if (p->nprocesses > PROCESSES_SHOWN)
+		fprintf(out, "    (%zu more)\n", p->nprocesses - PROCESSES_SHOWN);
+}
+
 /* One row of a function table: first the time sorted on, then the other. */
 static void put_fn_row(FILE *out, const struct pyro_view *v, uint32_t fn, uint64_t first, uint64_t second)
 {
@@ -198,6 +222,7 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 		(unsigned long long)p->end.errors, pyro_pct(p->end.errors, thread_samples),
 		(unsigned long long)p->end.saturated, pyro_pct(p->end.saturated, ticks));
 	put_interpreters(v, out);
+	put_processes(p, out);
 	if (p->end.present && p->end.exit_status)
 		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));
 	if (put_threads(v, top, out) < 0)

@@ -157,7 +157,7 @@ void pyro_thread_label(struct pyro_buf *b, const struct pyro_view *v, size_t t)
 
 	b->len = 0;
 	pyro_buf_printf(b, "thread %llu", (unsigned long long)th->native_id);
-	if (!named && !v->several_interps)
+	if (!named && !v->several_interps && !v->several_pids)
 		return;
 	pyro_buf_append(b, " (", 2);
 	if (named) {
@@ -165,8 +165,10 @@ void pyro_thread_label(struct pyro_buf *b, const struct pyro_view *v, size_t t)
 
 		pyro_buf_append(b, s, strlen(s));
 	}
+	if (v->several_pids)
+		pyro_buf_printf(b, "%spid %llu", named ? ", " : "", (unsigned long long)pyro_thread_pid(v->p, th));
 	if (v->several_interps)
-		pyro_buf_printf(b, "%sinterp %lld", named ? ", " : "", (long long)th->interp);
+		pyro_buf_printf(b, "%sinterp %lld", named || v->several_pids ? ", " : "", (long long)th->interp);
 	pyro_buf_putc(b, ')');
 }
 

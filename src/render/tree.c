@@ -176,6 +176,8 @@ int pyro_render_tree(const struct pyro_view *v, const struct pyro_render_opts *r
 		fprintf(out, "\nthread %llu", (unsigned long long)th->native_id);
 		if (th->name != PYRO_NO_ID)
 			fprintf(out, " \"%s\"", pyro_safe(pyro_profile_str(p, th->name), nb, sizeof(nb)));
+		if (v->several_pids)
+			fprintf(out, " (pid %llu)", (unsigned long long)pyro_thread_pid(p, th));
 		if (th->interp)
 			fprintf(out, " (interp %lld)", (long long)th->interp);
 		fprintf(out, ": %s in %llu samples, %.1f%% of all\n", t1, (unsigned long long)t.nodes[root].total_samples,

@@ -37,6 +37,8 @@
 #define FLUSH_NS 1000000000ull
 #define STATUS_NS 200000000ull
 #define LAUNCH_POLL_NS 1000000ull
+#define SCAN_NS 10000000ull      /* --subprocesses: look for new children this often */
+#define PENDING_NS 2000000000ull /* and wait this long for a new one to become Python */
 
 static volatile sig_atomic_t got_signals;
 static volatile sig_atomic_t last_signal;
@@ -76,6 +78,7 @@ static void sleep_until(uint64_t deadline)
 /* A thread seen by the sampler: its profile id and its stat file. */
 struct tracked_thread {
 	uint64_t native_id;
+	pid_t pid;              /* its process */
 	uint32_t writer_id;
 	/* CPU mode: one clock per OS thread. Several thread states can name one
 	 * OS thread (one per interpreter it entered, or a new thread's state
@@ -101,21 +104,43 @@ struct tracked_thread {
 
 #define FRAME_MEMO 1024 /* power of two */
 
-struct recorder {
-	const struct sampler_opts *o;
-	struct sampler_result *res;
+/* A process sampled, or watched for children (--subprocesses): the
+ * target's root first, then its descendants as they appear. */
+struct source {
+	pid_t pid, ppid;
+	enum {
+		SRC_PENDING = 0,  /* not (yet) a Python process: tried at each scan until pending_until */
+		SRC_PYTHON,       /* attached: sampled every round */
+		SRC_OTHER,        /* not Python: only its children are followed, until it execs */
+		SRC_GONE,
+	} state;
+	uint64_t seen_at;             /* when it was found, or found to have exec'd */
+	uint64_t pending_until;
+	uint64_t starttime, startcode, startstack; /* /proc/PID/stat: which process, which exec */
+	int attached;                 /* target holds an attachment */
+	int announced;                /* written to the profile's processes */
+	int sample_ok;                /* this round's sample was taken */
 	struct cpy_target target;
 	struct cpy_sample sample;
-	struct pyro_writer writer;
-	struct pyro_hash thread_ix;   /* thread_key() -> index into threads */
+	struct pyro_hash thread_ix;   /* thread_key() -> index into recorder.threads */
 	struct pyro_hash clock_ix;    /* kernel tid -> index of the thread owning its clock */
-	struct tracked_thread *threads;
-	size_t nthreads, cap_threads;
-	struct pyro_hash frame_ids;   /* (code id, line) -> frame id */
+	struct pyro_hash frame_ids;   /* (code id, line) -> frame id: code ids are the target's */
 	struct {
 		uint64_t key;
 		uint32_t id;
 	} frame_memo[FRAME_MEMO];     /* direct-mapped front of frame_ids */
+};
+
+struct recorder {
+	const struct sampler_opts *o;
+	struct sampler_result *res;
+	struct source **src;          /* owned; src[0] is the target */
+	size_t nsrc, cap_src;
+	struct cpy_target *target;    /* &src[0]->target */
+	struct pyro_writer writer;
+	struct tracked_thread *threads;
+	size_t nthreads, cap_threads;
+	uint64_t next_scan;           /* --subprocesses: when to look for new children */
 	uint32_t *stack_scratch;
 	struct proc_ptrace pt;        /* blocking mode: the target's threads */
 	uint64_t t0, t0_real;
@@ -140,13 +165,13 @@ static uint64_t thread_key(const struct cpy_thread *th)
 	return interp << 48 | (th->thread_id & 0xffffffffffffull) | 1;
 }
 
-static struct tracked_thread *thread_for(struct recorder *r, const struct cpy_thread *th)
+static struct tracked_thread *thread_for(struct recorder *r, struct source *src, const struct cpy_thread *th)
 {
 	uint64_t idx, key = thread_key(th), native_id = th->native_id;
 	struct pyro_thread pt;
 	struct tracked_thread *t;
 
-	if (pyro_hash_get(&r->thread_ix, key, &idx))
+	if (pyro_hash_get(&src->thread_ix, key, &idx))
 		return &r->threads[idx];
 	if (r->nthreads == r->cap_threads) {
 		size_t ncap = r->cap_threads ? r->cap_threads * 2 : 16;
@@ -162,19 +187,21 @@ static struct tracked_thread *thread_for(struct recorder *r, const struct cpy_th
 	pt.thread_id = th->thread_id;
 	pt.interp = th->interp_id;
 	pt.name = PYRO_NO_ID;
+	pt.pid = src == r->src[0] ? 0 : (uint64_t)src->pid;
 	t = &r->threads[r->nthreads];
 	memset(t, 0, sizeof(*t));
 	t->native_id = native_id;
+	t->pid = src->pid;
 	t->stat_fd = -1;
 	t->act_stat_fd = -1;
 	t->act_syscall_fd = -1;
 	t->clock_owner = (uint32_t)r->nthreads;
-	if (native_id && pyro_hash_get(&r->clock_ix, native_id, &idx))
+	if (native_id && pyro_hash_get(&src->clock_ix, native_id, &idx))
 		t->clock_owner = (uint32_t)idx;
-	else if (native_id && pyro_hash_put(&r->clock_ix, native_id, r->nthreads) < 0)
+	else if (native_id && pyro_hash_put(&src->clock_ix, native_id, r->nthreads) < 0)
 		return NULL;
 	t->writer_id = pyro_writer_thread(&r->writer, &pt);
-	if (t->writer_id == PYRO_NO_ID || pyro_hash_put(&r->thread_ix, key, r->nthreads) < 0)
+	if (t->writer_id == PYRO_NO_ID || pyro_hash_put(&src->thread_ix, key, r->nthreads) < 0)
 		return NULL;
 	return &r->threads[r->nthreads++];
 }
@@ -187,7 +214,7 @@ static struct tracked_thread *thread_for(struct recorder *r, const struct cpy_th
  * covers runnable-but-waiting, so it over-counts on a busy machine). The
  * first sample of a thread only sets the baseline. t is the clock's owner;
  * a clock already read in this sample gives 0. */
-static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_t interval, uint64_t t_ns)
+static uint64_t cpu_weight(struct tracked_thread *t, uint64_t interval, uint64_t t_ns)
 {
 	struct proc_task_stat st;
 	uint64_t now, d;
@@ -203,11 +230,11 @@ static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_
 		t->stat_fd = proc_task_open_clock((pid_t)t->native_id);
 		if (t->stat_fd < 0) {
 			t->clock = CLOCK_SCHEDSTAT;
-			t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id, "schedstat");
+			t->stat_fd = proc_task_open(t->pid, (pid_t)t->native_id, "schedstat");
 		}
 		if (t->stat_fd < 0) {
 			t->clock = CLOCK_STATE;
-			t->stat_fd = proc_task_open(r->target.pid, (pid_t)t->native_id, "stat");
+			t->stat_fd = proc_task_open(t->pid, (pid_t)t->native_id, "stat");
 		}
 		if (t->stat_fd < 0 || t->clock == CLOCK_STATE)
 			return 0;
@@ -227,17 +254,17 @@ static uint64_t cpu_weight(struct recorder *r, struct tracked_thread *t, uint64_
 	return d;
 }
 
-static uint32_t frame_id(struct recorder *r, const struct cpy_frame *f)
+static uint32_t frame_id(struct recorder *r, struct source *src, const struct cpy_frame *f)
 {
 	uint64_t key = ((uint64_t)f->code->id << 32 | (uint32_t)f->line) + 1, id;
 	size_t m = (size_t)(f->code->id * 31u + (uint32_t)f->line) & (FRAME_MEMO - 1);
 	struct pyro_frame pf;
 
-	if (r->frame_memo[m].key == key)
-		return r->frame_memo[m].id;
-	if (pyro_hash_get(&r->frame_ids, key, &id)) {
-		r->frame_memo[m].key = key;
-		r->frame_memo[m].id = (uint32_t)id;
+	if (src->frame_memo[m].key == key)
+		return src->frame_memo[m].id;
+	if (pyro_hash_get(&src->frame_ids, key, &id)) {
+		src->frame_memo[m].key = key;
+		src->frame_memo[m].id = (uint32_t)id;
 		return (uint32_t)id;
 	}
 	memset(&pf, 0, sizeof(pf));
@@ -247,7 +274,7 @@ static uint32_t frame_id(struct recorder *r, const struct cpy_frame *f)
 	pf.line = f->line;
 	pf.kind = PYRO_FRAME_PYTHON;
 	id = pyro_writer_frame(&r->writer, &pf);
-	if (id != PYRO_NO_ID && pyro_hash_put(&r->frame_ids, key, id) < 0)
+	if (id != PYRO_NO_ID && pyro_hash_put(&src->frame_ids, key, id) < 0)
 		return PYRO_NO_ID;
 	return (uint32_t)id;
 }
@@ -274,11 +301,11 @@ static void count_time(struct tracked_thread *tt, enum cpy_activity act, int gil
 		tt->times_ns[PYRO_TIME_GIL_HELD] += wall;
 }
 
-/* Record every thread of one sample. */
-static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight)
+/* Record every thread of one process's sample. */
+static int record_sample(struct recorder *r, struct source *src, uint64_t t_ns, uint64_t wall_weight)
 {
 	uint64_t weight = wall_weight;
-	struct cpy_sample *s = &r->sample;
+	struct cpy_sample *s = &src->sample;
 	int idle = r->o->idle == SAMPLER_IDLE_DEFAULT ? r->o->mode == SAMPLER_WALL : r->o->idle;
 	size_t i;
 
@@ -294,23 +321,29 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 
 		/* A torn walk may have read a thread state being freed: its ids
 		 * are not to be trusted with a new profile thread. */
-		if (th->torn && !pyro_hash_get(&r->thread_ix, thread_key(th), &known)) {
+		if (th->torn && !pyro_hash_get(&src->thread_ix, thread_key(th), &known)) {
 			r->res->errors++;
 			continue;
 		}
-		tt = thread_for(r, th);
+		tt = thread_for(r, src, th);
 		if (!tt)
 			return pyro_err_set(ENOMEM, "out of memory tracking threads");
 		/* Held stopped for the sample, a traced thread reads as 't':
 		 * in blocking mode only the GIL is known. */
-		if (!r->traced)
-			act = cpy_thread_activity_fds(r->target.pid, th, &tt->act_stat_fd, &tt->act_syscall_fd);
+		if (!r->traced) {
+			act = cpy_thread_activity_fds(src->pid, th, &tt->act_stat_fd, &tt->act_syscall_fd);
+			/* Not a thread of this process: a forked child's copy of a
+			 * thread state of its parent's, until the child clears it
+			 * (or a thread that has just exited). */
+			if (th->native_id && tt->act_stat_fd < 0)
+				continue;
+		}
 		count_time(tt, act, th->gil, wall_weight);
 		/* CPU mode reads every thread's clock, even one whose stack is
 		 * dropped, so its CPU time is not pinned on a later sample. */
 		weight = wall_weight;
 		if (r->o->mode == SAMPLER_CPU) {
-			weight = cpu_weight(r, &r->threads[tt->clock_owner], wall_weight, t_ns);
+			weight = cpu_weight(&r->threads[tt->clock_owner], wall_weight, t_ns);
 			active = weight > 0;
 		} else if (r->o->mode == SAMPLER_GIL) {
 			active = th->gil == 1;
@@ -348,7 +381,7 @@ static int record_sample(struct recorder *r, uint64_t t_ns, uint64_t wall_weight
 			int same = 1;
 
 			for (k = (int64_t)(th->first + th->depth) - 1; k >= (int64_t)th->first; k--, depth++) {
-				uint32_t f = frame_id(r, &s->frames[k]);
+				uint32_t f = frame_id(r, src, &s->frames[k]);
 
 				if (f == PYRO_NO_ID)
 					return -ENOMEM;
@@ -393,7 +426,7 @@ static void status(struct recorder *r, uint64_t elapsed, int final)
 		fputs("\r\033[K", stderr);
 		return;
 	}
-	fprintf(stderr, "\r\033[Kpyrometer: pid %d  %.1fs  %llu samples  %.0f Hz  %llu errors", (int)r->target.pid,
+	fprintf(stderr, "\r\033[Kpyrometer: pid %d  %.1fs  %llu samples  %.0f Hz  %llu errors", (int)r->target->pid,
 		secs, (unsigned long long)r->res->ticks, secs > 0 ? (double)r->res->ticks / secs : 0.0,
 		(unsigned long long)r->res->errors);
 	fflush(stderr);
@@ -439,6 +472,180 @@ static int reap(struct recorder *r)
 	return 1;
 }
 
+static struct source *source_new(struct recorder *r, pid_t pid, pid_t ppid)
+{
+	struct source *src;
+
+	if (pyro_array_grow((void **)&r->src, &r->cap_src, r->nsrc + 1, sizeof(*r->src), SIZE_MAX) < 0 ||
+	    !(src = calloc(1, sizeof(*src))))
+		return NULL;
+	src->pid = pid;
+	src->ppid = ppid;
+	r->src[r->nsrc++] = src;
+	return src;
+}
+
+static void source_detach(struct source *src)
+{
+	if (src->attached)
+		cpy_target_release(&src->target);
+	src->attached = 0;
+	cpy_sample_release(&src->sample);
+	/* Code ids and thread keys were the old program's. */
+	pyro_hash_release(&src->thread_ix);
+	pyro_hash_release(&src->clock_ix);
+	pyro_hash_release(&src->frame_ids);
+	memset(src->frame_memo, 0, sizeof(src->frame_memo));
+}
+
+static void source_free(struct source *src)
+{
+	source_detach(src);
+	free(src);
+}
+
+/* Write a newly attached child to the profile's processes. */
+static void announce(struct recorder *r, struct source *src)
+{
+	struct pyro_process pr;
+	uint32_t args[64];
+	char path[64], *cmdline = NULL;
+	size_t len = 0, i;
+
+	memset(&pr, 0, sizeof(pr));
+	pr.pid = (uint64_t)src->pid;
+	pr.ppid = (uint64_t)src->ppid;
+	pr.version = pyro_writer_string(&r->writer, src->target.version, strlen(src->target.version));
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)src->pid);
+	if (proc_fs_slurp(path, 1u << 16, &cmdline, &len) == 0)
+		for (i = 0; i < len && pr.argc < sizeof(args) / sizeof(args[0]); i += strlen(cmdline + i) + 1)
+			args[pr.argc++] = pyro_writer_string(&r->writer, cmdline + i, strlen(cmdline + i));
+	else
+		pyro_err_clear();
+	free(cmdline);
+	pr.argv = args;
+	pyro_writer_process(&r->writer, &pr);
+	src->announced = 1;
+	r->res->processes++;
+	if (r->debug)
+		fprintf(stderr, "pyrometer: debug: joined pid %d (child of %d), Python %s\n", (int)src->pid,
+			(int)src->ppid, src->target.version);
+}
+
+/* --subprocesses: see to the known descendants (gone? exec'd? Python
+ * yet?) and add their new children. The list grows while it is walked,
+ * so grandchildren are found in the same scan. */
+static int scan_family(struct recorder *r, uint64_t now)
+{
+	pid_t *kids = NULL;
+	size_t nkids, cap = 0, i, j, k;
+	int rc = 0;
+
+	for (i = 0; i < r->nsrc; i++) {
+		struct source *src = r->src[i];
+		struct proc_task_stat st;
+
+		if (src->state == SRC_GONE)
+			continue;
+		if (i > 0) {
+			if (proc_stat_read(src->pid, &st) < 0 || st.starttime != src->starttime) {
+				source_detach(src);
+				src->state = SRC_GONE;
+				continue;
+			}
+			if (st.startcode != src->startcode || st.startstack != src->startstack) {
+				/* It ran execve: another program in the same pid. */
+				source_detach(src);
+				src->startcode = st.startcode;
+				src->startstack = st.startstack;
+				src->state = SRC_PENDING;
+				src->seen_at = now;
+				src->pending_until = now + PENDING_NS;
+			}
+			/* A child forked to run another program (subprocess) is a
+			 * copy of its parent until it execs, within a millisecond or
+			 * so: one that keeps its program for a whole scan is joined. */
+			if (src->state == SRC_PENDING && now - src->seen_at >= SCAN_NS) {
+				int arc = cpy_attach(&src->target, src->pid, 1);
+
+				pyro_err_clear();
+				if (arc == 0) {
+					src->attached = 1;
+					src->state = SRC_PYTHON;
+					announce(r, src);
+				} else if (arc == -ESRCH) {
+					src->state = SRC_GONE;
+					continue;
+				} else if (now >= src->pending_until) {
+					src->state = SRC_OTHER; /* followed for its children only */
+				}
+			}
+		}
+		nkids = 0;
+		rc = proc_task_children(src->pid, &kids, &nkids, &cap);
+		if (rc == -ENOMEM)
+			break;
+		rc = 0;
+		for (k = 0; k < nkids; k++) {
+			struct source *kid;
+
+			for (j = 1; j < r->nsrc && (r->src[j]->pid != kids[k] || r->src[j]->state == SRC_GONE); j++)
+				;
+			if (j < r->nsrc || proc_stat_read(kids[k], &st) < 0)
+				continue;
+			if (!(kid = source_new(r, kids[k], src->pid))) {
+				rc = -ENOMEM;
+				break;
+			}
+			kid->starttime = st.starttime;
+			kid->startcode = st.startcode;
+			kid->startstack = st.startstack;
+			kid->seen_at = now;
+			kid->pending_until = now + PENDING_NS;
+		}
+		if (rc < 0)
+			break;
+	}
+	free(kids);
+	return rc < 0 ? pyro_err_set(ENOMEM, "out of memory following subprocesses") : 0;
+}
+
+/* Sample every attached child; a child that fails to read is checked for
+ * an exec at the next scan, which is brought forward. */
+static void sample_children(struct recorder *r)
+{
+	size_t i;
+
+	for (i = 1; i < r->nsrc; i++) {
+		struct source *src = r->src[i];
+		int rc;
+
+		if (src->state != SRC_PYTHON)
+			continue;
+		rc = cpy_sample(&src->target, &src->sample);
+		src->sample_ok = rc == 0;
+		if (rc == -ESRCH) {
+			source_detach(src);
+			src->state = SRC_GONE;
+		} else if (rc < 0) {
+			pyro_err_clear();
+			r->res->errors++;
+			r->next_scan = 0;
+		}
+	}
+}
+
+static int record_children(struct recorder *r, uint64_t t_ns, uint64_t wall_weight)
+{
+	size_t i;
+	int rc = 0;
+
+	for (i = 1; i < r->nsrc && rc == 0; i++)
+		if (r->src[i]->state == SRC_PYTHON && r->src[i]->sample_ok)
+			rc = record_sample(r, r->src[i], t_ns, wall_weight);
+	return rc;
+}
+
 /* Let the target's threads go, as they would be untraced. */
 static void untrace(struct recorder *r)
 {
@@ -467,7 +674,7 @@ static int take_sample(struct recorder *r)
 	if (r->debug)
 		c0 = now_ns(CLOCK_THREAD_CPUTIME_ID);
 	if (rc == 0)
-		rc = cpy_sample(&r->target, &r->sample);
+		rc = cpy_sample(r->target, &r->src[0]->sample);
 	if (r->debug)
 		r->walk_cpu_ns += now_ns(CLOCK_THREAD_CPUTIME_ID) - c0;
 	if (r->traced)
@@ -507,7 +714,7 @@ static int open_writer(struct recorder *r)
 	memset(&h, 0, sizeof(h));
 	snprintf(producer, sizeof(producer), "pyrometer %s", PYROMETER_VERSION);
 	h.producer = producer;
-	h.python_version = r->target.version;
+	h.python_version = r->target->version;
 	h.pid = (uint64_t)r->res->pid;
 	h.start_ns = r->t0_real;
 	h.mode = r->o->mode == SAMPLER_CPU ? PYRO_MODE_CPU : r->o->mode == SAMPLER_GIL ? PYRO_MODE_GIL : PYRO_MODE_WALL;
@@ -566,6 +773,18 @@ static int sample_loop(struct recorder *r)
 			continue;
 		}
 		rc = take_sample(r);
+		if (o->subprocesses) {
+			if (now >= r->next_scan) {
+				int src_rc = scan_family(r, now);
+
+				if (src_rc < 0) {
+					rc = src_rc;
+					break;
+				}
+				r->next_scan = now + SCAN_NS;
+			}
+			sample_children(r);
+		}
 		taken = now_ns(CLOCK_MONOTONIC) - now;
 		r->res->ticks++;
 		if (rc == -ESRCH) {
@@ -585,7 +804,9 @@ static int sample_loop(struct recorder *r)
 			r->res->errors++;
 			rc = 0;
 		} else {
-			rc = record_sample(r, now - r->t0, now - prev);
+			rc = record_sample(r, r->src[0], now - r->t0, now - prev);
+			if (rc == 0 && o->subprocesses)
+				rc = record_children(r, now - r->t0, now - prev);
 			if (rc < 0)
 				break;
 		}
@@ -633,9 +854,9 @@ static int sample_loop(struct recorder *r)
 			r->res->ticks ? (double)r->walk_cpu_ns / 1e3 / (double)r->res->ticks : 0.0,
 			r->res->ticks ? (double)r->taking_ns / 1e3 / (double)r->res->ticks : 0.0,
 			r->traced ? ", the target held stopped" : "", (unsigned long long)r->res->late,
-			(unsigned long long)r->res->saturated, (unsigned long long)r->target.retries,
-			(unsigned long long)r->target.mem.syscalls,
-			(unsigned long long)r->target.codes.decoded, (unsigned long long)r->target.codes.reused);
+			(unsigned long long)r->res->saturated, (unsigned long long)r->target->retries,
+			(unsigned long long)r->target->mem.syscalls,
+			(unsigned long long)r->target->codes.decoded, (unsigned long long)r->target->codes.reused);
 	if (r->debug && r->traced)
 		fprintf(stderr, "pyrometer: debug: %llu thread stops late (a thread silent for 100 ms)\n",
 			(unsigned long long)r->pt.late_stops);
@@ -660,20 +881,29 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 
 	if (o->pid) {
 		res->pid = o->pid;
-		rc = cpy_attach(&r.target, o->pid, 0);
 	} else {
 		rc = proc_launch(o->argv, &res->pid);
 		if (rc < 0)
 			return rc;
-		rc = cpy_attach_launched(&r.target, r.res->pid, launch_wait, &r);
 	}
+	if (!source_new(&r, res->pid, 0)) {
+		rc = pyro_err_set(ENOMEM, "out of memory");
+		goto out;
+	}
+	r.target = &r.src[0]->target;
+	if (o->pid)
+		rc = cpy_attach(r.target, o->pid, 0);
+	else
+		rc = cpy_attach_launched(r.target, r.res->pid, launch_wait, &r);
 	if (rc < 0)
 		goto out;
 	r.attached = 1;
-	if (o->mode == SAMPLER_GIL && !cpy_gil_readable(&r.target)) {
+	r.src[0]->attached = 1;
+	r.src[0]->state = SRC_PYTHON;
+	if (o->mode == SAMPLER_GIL && !cpy_gil_readable(r.target)) {
 		rc = pyro_err_set(ENOTSUP, "--mode gil: the GIL of Python %s in pid %d is not readable (%s); "
-				  "use --mode cpu", r.target.version, (int)res->pid,
-				  r.target.layout.gil.kind == CPY_GIL_SYMBOLS ? "its binary lacks the symbols of ceval.c's GIL"
+				  "use --mode cpu", r.target->version, (int)res->pid,
+				  r.target->layout.gil.kind == CPY_GIL_SYMBOLS ? "its binary lacks the symbols of ceval.c's GIL"
 									   : "this version has no GIL layout");
 		goto out;
 	}
@@ -686,9 +916,9 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 		r.traced = 1;
 	}
 	if (r.debug)
-		fprintf(stderr, "pyrometer: debug: Python %s from %s, in %s%s\n", r.target.version,
-			r.target.version_source, r.target.binary,
-			r.target.from_debug_offsets ? ", layout from _Py_DebugOffsets" : "");
+		fprintf(stderr, "pyrometer: debug: Python %s from %s, in %s%s\n", r.target->version,
+			r.target->version_source, r.target->binary,
+			r.target->from_debug_offsets ? ", layout from _Py_DebugOffsets" : "");
 	r.t0 = now_ns(CLOCK_MONOTONIC);
 	r.t0_real = now_ns(CLOCK_REALTIME);
 	rc = open_writer(&r);
@@ -715,7 +945,7 @@ out:
 	untrace(&r);
 	if (r.writer_open)
 		pyro_writer_release(&r.writer);
-	if (r.attached) {
+	{
 		size_t i;
 
 		for (i = 0; i < r.nthreads; i++) {
@@ -728,12 +958,10 @@ out:
 			free(r.threads[i].prev_frames);
 			free(r.threads[i].prev_stacks);
 		}
-		cpy_target_release(&r.target);
+		for (i = 0; i < r.nsrc; i++)
+			source_free(r.src[i]);
+		free(r.src);
 	}
-	cpy_sample_release(&r.sample);
-	pyro_hash_release(&r.thread_ix);
-	pyro_hash_release(&r.clock_ix);
-	pyro_hash_release(&r.frame_ids);
 	free(r.threads);
 	return rc;
 }

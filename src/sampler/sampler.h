@@ -37,6 +37,7 @@ struct sampler_opts {
 	const char *output;     /* NULL: pyrometer-<pid>.pyro */
 	int status_line;        /* draw a status line on stderr */
 	int blocking;           /* stop the target's threads for each sample (ptrace) */
+	int subprocesses;       /* follow the target's descendants and sample the Python ones */
 };
 
 struct sampler_result {
@@ -46,6 +47,7 @@ struct sampler_result {
 	uint64_t samples;       /* thread stacks recorded */
 	uint64_t errors;        /* torn or unreadable thread stacks */
 	uint64_t inactive;      /* thread samples left out as inactive in the mode */
+	uint64_t processes;     /* --subprocesses: Python children joined */
 	uint64_t late;          /* deadlines missed */
 	uint64_t saturated;     /* rounds whose sample took longer than the interval */
 	uint64_t duration_ns;

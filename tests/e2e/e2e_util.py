@@ -40,7 +40,7 @@ Row = namedtuple("Row", "percent seconds file line name other_percent other_seco
 Frame = namedtuple("Frame", "name file line")
 # interp: the interpreter id from a "thread TID (interp N)" root, None when the profile
 # has only the main interpreter (the label is then left out).
-Stack = namedtuple("Stack", "tid frames weight interp")
+Stack = namedtuple("Stack", "tid frames weight interp pid")
 
 
 def parse_row(line):
@@ -107,7 +107,7 @@ class Summary:
         return next((r for r in rows if r.name == name), None)
 
 
-COLLAPSED_RE = re.compile(r"^thread (\d+)(?: \(interp (-?\d+)\))?((?:;[^;]+)+) (\d+)$")
+COLLAPSED_RE = re.compile(r"^thread (\d+)(?: \(pid (\d+)\))?(?: \(interp (-?\d+)\))?((?:;[^;]+)+) (\d+)$")
 FRAME_RE = re.compile(r"^(.+) \((.+):(\d+)\)$")
 
 
@@ -121,12 +121,13 @@ def parse_collapsed(text):
         m = COLLAPSED_RE.match(line)
         assert m, "malformed collapsed line: %r" % line
         frames = []
-        for part in m.group(3).split(";")[1:]:
+        for part in m.group(4).split(";")[1:]:
             f = FRAME_RE.match(part)
             assert f, "malformed frame %r in collapsed line: %r" % (part, line)
             frames.append(Frame(f.group(1), f.group(2), int(f.group(3))))
-        interp = int(m.group(2)) if m.group(2) is not None else None
-        stacks.append(Stack(int(m.group(1)), tuple(frames), int(m.group(4)), interp))
+        interp = int(m.group(3)) if m.group(3) is not None else None
+        pid = int(m.group(2)) if m.group(2) is not None else None
+        stacks.append(Stack(int(m.group(1)), tuple(frames), int(m.group(5)), interp, pid))
     return stacks
 
 

@@ -1,12 +1,14 @@
 """`pyrometer dump`: every thread's stack once, its state, and the GIL holder, on every
 CPython found (conftest.py)."""
+import importlib.util
 import json
+import re
 import subprocess
 import time
 
 import pytest
 
-from e2e_util import assert_error, describe, start_target, stop
+from e2e_util import TARGETS, assert_error, describe, start_target, stop
 
 DUMP_TRIES = 10
 
@@ -17,8 +19,20 @@ def dump(pyrometer, pid, *args):
 
 
 def started(python, busy):
+    """The target and its threads' OS ids by role; proc.names maps each role to the
+    thread's Python name."""
     proc = start_target(python, "dump_states.py", busy)
-    return proc, {role: tid for role, tid in json.loads(proc.stdout.readline()).items()}
+    tids = {role: tid for role, tid in json.loads(proc.stdout.readline()).items()}
+    proc.names = json.loads(proc.stdout.readline())
+    return proc, tids
+
+
+def target_module():
+    """tests/targets/dump_states.py as a module, for the values its locals hold."""
+    spec = importlib.util.spec_from_file_location("dump_states", str(TARGETS / "dump_states.py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def settled(pyrometer, proc, tids):
@@ -122,4 +136,102 @@ def test_dump_errors(pyrometer, tmp_path):
                           stderr=subprocess.PIPE, universal_newlines=True)
     assert_error(proc, "process id", status=2)
     h = subprocess.run([str(pyrometer), "dump", "-h"], stdout=subprocess.PIPE, universal_newlines=True)
-    assert h.returncode == 0 and "--json" in h.stdout
+    assert h.returncode == 0 and "--json" in h.stdout and "--locals" in h.stdout, h.stdout
+
+
+def os_comm(pid, tid):
+    try:
+        with open("/proc/%d/task/%d/comm" % (pid, tid)) as f:
+            return f.read().rstrip("\n")
+    except OSError:
+        return None
+
+
+def test_dump_shows_python_thread_names(pyrometer, python):
+    """threading's names for every thread (the main one is "MainThread"), in JSON and
+    in text, with the OS name kept apart."""
+    proc, tids = started(python, 1)
+    try:
+        doc = settled(pyrometer, proc, tids)
+        threads = by_tid(doc)
+        assert proc.names["main"] == "MainThread", proc.names
+        for role, tid in tids.items():
+            t = threads[tid]
+            assert t["python_name"] == proc.names[role], (role, t)
+            assert t["name"] == proc.names[role], (role, t)
+            assert t["os_name"] == os_comm(proc.pid, tid), (role, t)
+        text = dump(pyrometer, proc.pid)
+        assert text.returncode == 0, describe(text)
+        for role, tid in tids.items():
+            t = threads[tid]
+            header = 'Thread %d (0x%x) "%s"' % (tid, t["thread_id"], proc.names[role])
+            if t["os_name"] != proc.names[role]:
+                header += ' (OS name "%s")' % t["os_name"]
+            assert header in text.stdout, (header, text.stdout)
+    finally:
+        stop(proc)
+
+
+def expected_text(value):
+    """What dump shows for a value of a simple type (docs/CLI.md, "dump --locals")."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        digits = str(value)
+        if len(digits) <= 80:
+            return digits
+        sign = 1 if value < 0 else 0
+        return "<int %s...%s, %d digits>" % (digits[:10 + sign], digits[-10:], len(digits) - sign)
+    return repr(value)
+
+
+def locals_of(frame):
+    return {v["name"]: v for v in frame["locals"]}
+
+
+def test_dump_locals(pyrometer, python):
+    """Each simple type's value, a long str cut to 80 characters with its length, a
+    list by its type, a cell variable through its cell, in JSON and in text."""
+    mod = target_module()
+    proc, tids = started(python, 1)
+    try:
+        settled(pyrometer, proc, tids)
+        d = dump(pyrometer, proc.pid, "--json", "--locals")
+        assert d.returncode == 0, describe(d)
+        doc = json.loads(d.stdout)
+        t = by_tid(doc)[tids["locals"]]
+        assert t["frames"][0]["function"].rsplit(".", 1)[-1] == "with_locals", t
+        got = locals_of(t["frames"][0])
+        types = {int: "int", float: "float", str: "str", bytes: "bytes", bool: "bool", type(None): "NoneType",
+                 list: "list"}
+        for name, value in mod.LOCALS.items():
+            assert name in got, (name, sorted(got))
+            v = got[name]
+            assert v["type"] == types[type(value)], (name, v)
+            assert v["address"].startswith("0x") and int(v["address"], 16) > 0, (name, v)
+            if name == "long_text":
+                assert v["value"].startswith("'" + "x" * 40) and v["value"].endswith("'... (10000 chars)"), v
+                assert len(v["value"]) <= 80, v
+            elif name == "items":
+                assert v["value"] == "<list object at %s>" % v["address"], v
+            else:
+                assert v["value"] == expected_text(value), (name, v, expected_text(value))
+        assert got["text"].get("cell") is True, got["text"]
+        assert "role" not in got, got  # another frame's local
+        # Frames further out have their own locals; no frame lacks the key.
+        assert all("locals" in f for tt in doc["threads"] for f in tt["frames"]), doc
+        assert [f["function"].rsplit(".", 1)[-1] for f in by_tid(doc)[tids["busy"]]["frames"]][0] == "busy_loop"
+        busy = locals_of(by_tid(doc)[tids["busy"]]["frames"][0])
+        assert busy["role"]["value"] == "'busy'" and busy["x"]["type"] == "int", busy
+
+        text = dump(pyrometer, proc.pid, "--locals")
+        assert text.returncode == 0, describe(text)
+        block = text.stdout.split("Thread %d " % tids["locals"], 1)[1].split("\nThread ", 1)[0]
+        frame = re.split(r"\n    (?! )", block.split("with_locals  ", 1)[1], 1)[0]
+        for name, value in mod.LOCALS.items():
+            if name not in ("long_text", "items"):
+                assert "\n        %s = %s\n" % (name, expected_text(value)) in frame + "\n", (name, frame)
+        assert "\n        items = <list object at 0x" in frame, frame
+        # Without --locals, none are read.
+        plain = json.loads(dump(pyrometer, proc.pid, "--json").stdout)
+        assert not any("locals" in f for tt in plain["threads"] for f in tt["frames"]), plain
+    finally:
+        stop(proc)
