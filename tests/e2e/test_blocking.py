@@ -264,7 +264,10 @@ def test_threads_started_during_recording_are_followed(pyrometer, python, tmp_pa
     assert m and int(m.group(1)) >= 8, describe(proc)
     assert m.group(2) == "0", "threads started while recording ran untraced:\n" + describe(proc)
     summary = Summary(proc.stderr)
-    assert summary.threads >= 2 and summary.errors == 0, summary.block
+    # A thread held in the middle of pushing a frame (its current frame set before the
+    # frame is filled in) has no readable stack at that instant: rare, counted as an
+    # error (docs/CLI.md, Blocking sampling). Starting threads pushes frames all the time.
+    assert summary.threads >= 2 and summary.errors <= max(2, summary.samples // 1000), summary.block
 
 
 def test_second_tracer_is_refused_with_the_reason(pyrometer, python, tmp_path):
