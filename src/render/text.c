@@ -77,6 +77,25 @@ static void put_interpreters(const struct pyro_view *v, FILE *out)
 	fprintf(out, "%s\n", more ? ", ..." : "");
 }
 
+/* s made safe for a terminal, cut to at most max bytes at a character
+ * boundary, with "~" marking the cut; buf holds max + 1 bytes at least. */
+static const char *fit(const char *s, char *buf, size_t max)
+{
+	char tmp[256];
+	const char *safe = pyro_safe(s, tmp, sizeof(tmp));
+	size_t n = strlen(safe);
+
+	if (n <= max)
+		return safe;
+	n = max - 1;
+	while (n > 0 && ((unsigned char)safe[n] & 0xc0) == 0x80)
+		n--;
+	memcpy(buf, safe, n);
+	buf[n] = '~';
+	buf[n + 1] = '\0';
+	return buf;
+}
+
 static const uint64_t *times_of(const struct pyro_profile *p, size_t i)
 {
 	return p->threads[i].times_ns;
@@ -127,7 +146,7 @@ static int put_threads(const struct pyro_view *v, size_t top, FILE *out)
 		if (several_pids)
 			fprintf(out, "  %8llu", (unsigned long long)(t->pid ? t->pid : p->header.pid));
 		fprintf(out, "  %8llu  %-20s %7.1f%% %8.1f%% %8.1f%% %6.1f%%\n", (unsigned long long)t->native_id,
-			t->name == PYRO_NO_ID ? "-" : pyro_safe(pyro_profile_str(p, t->name), nb, 21),
+			t->name == PYRO_NO_ID ? "-" : fit(pyro_profile_str(p, t->name), nb, 20),
 			pyro_pct(x[PYRO_TIME_RUNNING], seen), pyro_pct(x[PYRO_TIME_GIL_HELD], seen),
 			pyro_pct(x[PYRO_TIME_GIL_WAIT], seen), pyro_pct(x[PYRO_TIME_IDLE], seen));
 	}

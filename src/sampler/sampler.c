@@ -15,6 +15,7 @@
  */
 #include "sampler/sampler.h"
 #include "cpython/activity.h"
+#include "cpython/objects.h"
 #include "cpython/target.h"
 #include "proc/fs.h"
 #include "proc/launch.h"
@@ -37,6 +38,7 @@
 #define FLUSH_NS 1000000000ull
 #define STATUS_NS 200000000ull
 #define LAUNCH_POLL_NS 1000000ull
+#define NAMES_NS 50000000ull     /* read new threads' names at most this often */
 #define SCAN_NS 10000000ull      /* --subprocesses: look for new children this often */
 #define PENDING_NS 2000000000ull /* and wait this long for a new one to become Python */
 
@@ -78,6 +80,7 @@ static void sleep_until(uint64_t deadline)
 /* A thread seen by the sampler: its profile id and its stat file. */
 struct tracked_thread {
 	uint64_t native_id;
+	uint64_t thread_id;     /* pthread_t: what Python's thread names are keyed by */
 	pid_t pid;              /* its process */
 	uint32_t writer_id;
 	/* CPU mode: one clock per OS thread. Several thread states can name one
@@ -122,6 +125,8 @@ struct source {
 	int sample_ok;                /* this round's sample was taken */
 	struct cpy_target target;
 	struct cpy_sample sample;
+	struct cpy_objects objects;   /* for Python thread names; valid when has_objects */
+	int has_objects, objects_tried;
 	struct pyro_hash thread_ix;   /* thread_key() -> index into recorder.threads */
 	struct pyro_hash clock_ix;    /* kernel tid -> index of the thread owning its clock */
 	struct pyro_hash frame_ids;   /* (code id, line) -> frame id: code ids are the target's */
@@ -141,6 +146,8 @@ struct recorder {
 	struct tracked_thread *threads;
 	size_t nthreads, cap_threads;
 	uint64_t next_scan;           /* --subprocesses: when to look for new children */
+	int new_threads;              /* threads seen since names were last read */
+	uint64_t next_names;          /* and not before this */
 	uint32_t *stack_scratch;
 	struct proc_ptrace pt;        /* blocking mode: the target's threads */
 	uint64_t t0, t0_real;
@@ -191,6 +198,7 @@ static struct tracked_thread *thread_for(struct recorder *r, struct source *src,
 	t = &r->threads[r->nthreads];
 	memset(t, 0, sizeof(*t));
 	t->native_id = native_id;
+	t->thread_id = th->thread_id;
 	t->pid = src->pid;
 	t->stat_fd = -1;
 	t->act_stat_fd = -1;
@@ -201,6 +209,7 @@ static struct tracked_thread *thread_for(struct recorder *r, struct source *src,
 	else if (native_id && pyro_hash_put(&src->clock_ix, native_id, r->nthreads) < 0)
 		return NULL;
 	t->writer_id = pyro_writer_thread(&r->writer, &pt);
+	r->new_threads = 1;
 	if (t->writer_id == PYRO_NO_ID || pyro_hash_put(&src->thread_ix, key, r->nthreads) < 0)
 		return NULL;
 	return &r->threads[r->nthreads++];
@@ -409,11 +418,51 @@ static int record_sample(struct recorder *r, struct source *src, uint64_t t_ns, 
 	return 0;
 }
 
-/* Hand the threads' times to the writer, for its next flush. */
+/* Name the threads of one process from its threading module (names are
+ * looked at once a second: a thread that lives less may go unnamed). */
+static void name_threads(struct recorder *r, struct source *src)
+{
+	struct cpy_thread_name *names = NULL;
+	size_t n = 0, i, k;
+
+	if (!src->has_objects) {
+		if (src->objects_tried)
+			return;
+		src->objects_tried = 1;
+		if (cpy_objects_init(&src->objects, &src->target) < 0) {
+			pyro_err_clear();
+			return;
+		}
+		src->has_objects = 1;
+	}
+	cpy_objects_refresh(&src->objects);
+	if (cpy_thread_names(&src->objects, &names, &n) < 0) {
+		free(names);
+		return;
+	}
+	for (i = 0; i < r->nthreads; i++) {
+		struct tracked_thread *t = &r->threads[i];
+
+		if (t->pid != src->pid)
+			continue;
+		for (k = 0; k < n && names[k].ident != t->thread_id; k++)
+			;
+		if (k < n)
+			pyro_writer_thread_update(&r->writer, t->writer_id,
+						  pyro_writer_string(&r->writer, names[k].name, strlen(names[k].name)), NULL);
+	}
+	free(names);
+}
+
+/* Hand the threads' names and times to the writer, for its next flush. */
 static void update_threads(struct recorder *r)
 {
 	size_t i;
 
+	for (i = 0; i < r->nsrc; i++)
+		if (r->src[i]->state == SRC_PYTHON && r->src[i]->attached)
+			name_threads(r, r->src[i]);
+	r->new_threads = 0;
 	for (i = 0; i < r->nthreads; i++)
 		pyro_writer_thread_update(&r->writer, r->threads[i].writer_id, PYRO_NO_ID, r->threads[i].times_ns);
 }
@@ -487,6 +536,9 @@ static struct source *source_new(struct recorder *r, pid_t pid, pid_t ppid)
 
 static void source_detach(struct source *src)
 {
+	if (src->has_objects)
+		cpy_objects_release(&src->objects);
+	src->has_objects = src->objects_tried = 0;
 	if (src->attached)
 		cpy_target_release(&src->target);
 	src->attached = 0;
@@ -811,6 +863,12 @@ static int sample_loop(struct recorder *r)
 				break;
 		}
 		prev = now;
+		/* New threads are named soon (their Thread object is registered
+		 * as they start), not only at the next flush. */
+		if (r->new_threads && now >= r->next_names) {
+			update_threads(r);
+			r->next_names = now + NAMES_NS;
+		}
 		if (now - last_flush >= FLUSH_NS) {
 			update_threads(r);
 			rc = pyro_writer_flush(&r->writer);

@@ -97,6 +97,19 @@ def test_every_thread_has_its_time_split(pyrometer, python, tmp_path):
             "thread %d missing from the summary's threads table:\n%s" % (tid, rec.proc.stderr)
 
 
+def test_python_thread_names_are_recorded(pyrometer, python, tmp_path):
+    rec, truth, rep = run(pyrometer, python, tmp_path, "names")
+    if None in truth["busy_tids"] + truth["sleepy_tids"]:
+        pytest.skip("the target could not tell its thread ids")
+    names = {t["native_id"]: t["name"] for t in rep["threads"]}
+    assert names.get(truth["pid"]) == "MainThread", names
+    for kind in ("busy", "sleepy"):
+        got = sorted(names.get(tid) or "?" for tid in truth[kind + "_tids"])
+        assert got == ["%s-%d" % (kind, i) for i in range(4)], "%s threads named %r" % (kind, got)
+    # The summary shows them too.
+    assert "busy-0" in rec.proc.stderr and "MainThread" in rec.proc.stderr, rec.proc.stderr
+
+
 def test_no_idle_in_wall_mode_drops_sleeping_threads(pyrometer, python, tmp_path):
     rec, truth, rep = run(pyrometer, python, tmp_path, "noidle", extra=["--no-idle"])
     stacks = rec.collapsed()

@@ -87,8 +87,10 @@ def sleepy_worker(deadline):
 def main(seconds):
     started = thread_cpu_time()
     deadline = time.perf_counter() + seconds
-    workers = [threading.Thread(target=busy_worker, args=(deadline,)) for _ in range(BUSY)]
-    workers += [threading.Thread(target=sleepy_worker, args=(deadline,)) for _ in range(SLEEPY)]
+    workers = [threading.Thread(target=busy_worker, args=(deadline,), name="busy-%d" % i)
+               for i in range(BUSY)]
+    workers += [threading.Thread(target=sleepy_worker, args=(deadline,), name="sleepy-%d" % i)
+                for i in range(SLEEPY)]
     for t in workers:
         t.start()
     for t in workers:
