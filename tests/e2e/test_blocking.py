@@ -162,7 +162,7 @@ def test_blocking_finds_the_hot_function_without_torn_stacks(pyrometer, python, 
 def test_signal_to_pyrometer_leaves_the_target_running(pyrometer, python, tmp_path, sig):
     # At -r max the target is held about half the time, so the signal often lands
     # while every thread is stopped.
-    target = start_target(python, "attach.py", 5, 7)
+    target = start_target(python, "attach.py", 3.5, 7)
     try:
         for i in range(3):
             out = tmp_path / ("sig%d.pyro" % i)

@@ -10,7 +10,7 @@ import pytest
 
 from e2e_util import TARGETS, describe, has_function, record, report, weight_where
 
-SECONDS = 1.0
+SECONDS = 0.6
 KINDS = ["pool-fork", "pool-spawn", "fork", "subprocess"]
 
 
