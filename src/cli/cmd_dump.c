@@ -117,6 +117,10 @@ static int read_thread_locals(struct cpy_objects *o, const struct cpy_sample *s,
 	d->nlocals = th->depth;
 	cpy_objects_refresh(o);
 	rc = cpy_thread_frames(o, s, th, frames);
+	if (rc == -ENOTSUP) {
+		rc = 0; /* this version's objects cannot be read: each frame says so */
+		goto out;
+	}
 	if (rc != 0)
 		goto out;
 	for (k = 0; k < th->depth; k++) {

@@ -1097,7 +1097,7 @@ int cpy_frame_locals(struct cpy_objects *o, uint64_t frame, uint64_t code, struc
 	const struct cpy_obj_layout *l = &o->l;
 	uint64_t *names = NULL, *vals = NULL, tuple;
 	uint8_t *kinds = NULL;
-	size_t count = 0, nvar = 0, i, shown;
+	size_t count = 0, i, shown;
 	struct cpy_local *res = NULL;
 	int rc;
 
@@ -1154,10 +1154,7 @@ int cpy_frame_locals(struct cpy_objects *o, uint64_t frame, uint64_t code, struc
 			}
 			memset(kinds + count, part ? 0x40 : 0, got); /* cells and frees read through */
 			count += got;
-			if (part == 0)
-				nvar = count;
 		}
-		(void)nvar;
 	}
 	if (count && (rc = rd(o, frame + l->locals.frame, vals, count * 8)) < 0) {
 		rc = soft(rc);

@@ -140,9 +140,4 @@ void cpy_format_long(char *out, size_t cap, const uint32_t *digits, size_t n, un
 /* Python's repr() of a float: the shortest text that reads back the same. */
 void cpy_format_float(char *out, size_t cap, double v);
 
-/* Addresses of the named symbols in the interpreter's binary (attach.c):
- * addrs[i] gets 0 for a name not found. Returns 0, or a negative error
- * when the binary cannot be opened. */
-int cpy_target_symbols(const struct cpy_target *t, const char *const *names, uint64_t *addrs, size_t n);
-
 #endif

@@ -120,6 +120,10 @@ uint32_t cpy_version_from_text(const char *s);
  * the interpreter state could not be read at all (counted by the caller). */
 int cpy_sample(struct cpy_target *t, struct cpy_sample *s);
 void cpy_sample_release(struct cpy_sample *s);
+/* Addresses of the named symbols in the interpreter's binary (attach.c):
+ * addrs[i] gets 0 for a name not found. Returns 0, or a negative error
+ * when the binary cannot be opened. */
+int cpy_target_symbols(const struct cpy_target *t, const char *const *names, uint64_t *addrs, size_t n);
 /* Whether samples can tell which thread holds the GIL (cpy_thread.gil). */
 int cpy_gil_readable(const struct cpy_target *t);
 
