@@ -306,6 +306,17 @@ int main(void)
 	printf("\t\t\t.holder = CPY_FIELD_NONE,\n");
 	printf("\t\t\t.size = 0,\n");
 #endif
+	printf("\t\t},\n\t\t.gc = {\n");
+#if PY_VERSION_HEX >= 0x03090000
+	printf("\t\t\t.kind = CPY_GC_INTERP,\n");
+	printf("\t\t\t.collecting = %u,\n", OFF(PyInterpreterState, gc.collecting));
+#elif PY_VERSION_HEX >= 0x03070000
+	printf("\t\t\t.kind = CPY_GC_RUNTIME,\n");
+	printf("\t\t\t.collecting = %u,\n", OFF(_PyRuntimeState, gc.collecting));
+#else
+	printf("\t\t\t.kind = CPY_GC_SYMBOL,\n");
+	printf("\t\t\t.collecting = CPY_FIELD_NONE,\n");
+#endif
 	printf("\t\t},\n\t},\n");
 	return 0;
 }

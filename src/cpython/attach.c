@@ -224,6 +224,12 @@ static int read_layout(struct cpy_target *t, const struct elf_file *e, uint64_t 
 		t->runtime_addr = bias + runtime;
 		if (l->gil.kind == CPY_GIL_SYMBOLS)
 			find_gil36(t, e, bias);
+		if (l->gc.kind == CPY_GC_SYMBOL) {
+			uint64_t collecting;
+
+			/* gcmodule.c's static int: in the symbol table of unstripped builds. */
+			t->gc36 = elf_find_symbol(e, "collecting", &collecting, NULL) ? bias + collecting : 0;
+		}
 		return 0;
 	}
 	if (major != 3 || minor < 13)

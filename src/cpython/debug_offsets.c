@@ -142,6 +142,11 @@ int cpy_debug_offsets_load(const struct cpy_debug_offsets_313 *d, uint32_t hexve
 	out->gil.locked = (uint32_t)(d->interpreter_state.gil_runtime_state_locked - d->interpreter_state.gil_runtime_state);
 	out->gil.holder = (uint32_t)(d->interpreter_state.gil_runtime_state_holder - d->interpreter_state.gil_runtime_state);
 	out->gil.size = GIL_STRUCT_SIZE;
+	/* GC state: optional, so checked here and left out if it reads wrong. */
+	if (d->interpreter_state.gc + d->gc.collecting + 4 <= d->interpreter_state.size && d->gc.collecting + 4 <= d->gc.size) {
+		out->gc.kind = CPY_GC_INTERP;
+		out->gc.collecting = (uint32_t)(d->interpreter_state.gc + d->gc.collecting);
+	}
 out:
 	return rc;
 }

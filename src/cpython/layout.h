@@ -42,6 +42,14 @@ enum cpy_gil_kind {
 	CPY_GIL_INTERP = 3,        /* a pointer to one in each interpreter (3.12+) */
 };
 
+/* Where the garbage collector says it is running (int collecting). */
+enum cpy_gc_kind {
+	CPY_GC_NONE = 0,
+	CPY_GC_SYMBOL = 1,         /* gcmodule.c's static `collecting`, by name (3.6) */
+	CPY_GC_RUNTIME = 2,        /* in _PyRuntime (3.7, 3.8) */
+	CPY_GC_INTERP = 3,         /* in each interpreter (3.9+) */
+};
+
 struct cpy_layout {
 	uint32_t version;  /* 0x030b for 3.11: major << 8 | minor */
 
@@ -115,6 +123,12 @@ struct cpy_layout {
 		uint32_t size;               /* of the struct: its mutex and condition variables
 					      * are where threads wait for the GIL */
 	} gil;
+
+	struct {
+		uint32_t kind;               /* enum cpy_gc_kind */
+		uint32_t collecting;         /* RUNTIME: offset in _PyRuntime; INTERP: in the
+					      * interpreter; SYMBOL: unused */
+	} gc;
 };
 
 /* How a dict's keys object is laid out. */

@@ -64,6 +64,10 @@ const struct cpy_layout cpy_layouts[] = {
 			.holder = CPY_FIELD_NONE,
 			.size = 0,
 		},
+		.gc = {
+			.kind = CPY_GC_SYMBOL,
+			.collecting = CPY_FIELD_NONE,
+		},
 	},
 	{
 		.version = 0x0307, /* 3.7.16 */
@@ -126,6 +130,10 @@ const struct cpy_layout cpy_layouts[] = {
 			.locked = 16,
 			.holder = 8,
 			.size = 208,
+		},
+		.gc = {
+			.kind = CPY_GC_RUNTIME,
+			.collecting = 632,
 		},
 	},
 	{
@@ -190,6 +198,10 @@ const struct cpy_layout cpy_layouts[] = {
 			.holder = 8,
 			.size = 208,
 		},
+		.gc = {
+			.kind = CPY_GC_RUNTIME,
+			.collecting = 544,
+		},
 	},
 	{
 		.version = 0x0309, /* 3.9.18 */
@@ -252,6 +264,10 @@ const struct cpy_layout cpy_layouts[] = {
 			.locked = 16,
 			.holder = 8,
 			.size = 208,
+		},
+		.gc = {
+			.kind = CPY_GC_INTERP,
+			.collecting = 816,
 		},
 	},
 	{
@@ -316,6 +332,10 @@ const struct cpy_layout cpy_layouts[] = {
 			.holder = 8,
 			.size = 208,
 		},
+		.gc = {
+			.kind = CPY_GC_INTERP,
+			.collecting = 816,
+		},
 	},
 	{
 		.version = 0x030b, /* 3.11.7 */
@@ -379,6 +399,10 @@ const struct cpy_layout cpy_layouts[] = {
 			.holder = 8,
 			.size = 208,
 		},
+		.gc = {
+			.kind = CPY_GC_INTERP,
+			.collecting = 848,
+		},
 	},
 	{
 		.version = 0x030c, /* 3.12.1 */
@@ -441,6 +465,10 @@ const struct cpy_layout cpy_layouts[] = {
 			.locked = 16,
 			.holder = 8,
 			.size = 208,
+		},
+		.gc = {
+			.kind = CPY_GC_INTERP,
+			.collecting = 312,
 		},
 	},
 };

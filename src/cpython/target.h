@@ -34,6 +34,7 @@ struct cpy_target {
 		uint64_t locked, holder;
 		uint64_t wait_lo, wait_hi; /* the span of gil_mutex and gil_cond */
 	} gil36;
+	uint64_t gc36;                 /* 3.6 (CPY_GC_SYMBOL): &collecting, 0 if not found */
 	uint32_t hexversion;           /* PY_VERSION_HEX */
 	char version[32];              /* "3.12.1" */
 	const char *version_source;    /* static: "Py_Version", "sys.version", "file name", ... */
@@ -78,6 +79,7 @@ struct cpy_thread {
 	uint32_t depth;                /* frames, leaf first */
 	int torn;                      /* the walk failed a check: frames are not to be used */
 	int gil;                       /* 1 holds the GIL, 0 does not, -1 unknown */
+	int in_gc;                     /* holds the GIL while its interpreter collects garbage */
 	uint64_t gil_lo, gil_hi;       /* where a thread waiting for its GIL sleeps (futex
 					* addresses), 0 if unknown */
 };

@@ -669,6 +669,29 @@ static int resolve_thread(struct cpy_target *t, const struct cpy_sample *s, cons
 	return 0;
 }
 
+/* Whether an interpreter's garbage collector is running (0 when unknown). */
+static int collecting(struct cpy_target *t, uint64_t interp)
+{
+	const struct cpy_layout *l = &t->layout;
+	uint64_t at;
+	int32_t v = 0;
+
+	switch (l->gc.kind) {
+	case CPY_GC_SYMBOL:
+		at = t->gc36;
+		break;
+	case CPY_GC_RUNTIME:
+		at = t->runtime_addr + l->gc.collecting;
+		break;
+	case CPY_GC_INTERP:
+		at = interp + l->gc.collecting;
+		break;
+	default:
+		return 0;
+	}
+	return at && proc_read(&t->mem, at, &v, 4) == 0 && v != 0;
+}
+
 /* The thread state holding an interpreter's GIL (0 if none is) and where
  * its waiters sleep; *holder = -1 if the version keeps it out of reach. */
 static void gil_of(struct cpy_target *t, uint64_t interp, int64_t *holder, uint64_t *lo, uint64_t *hi)
@@ -743,6 +766,8 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 		uint64_t ts, next_interp, gil_lo, gil_hi;
 		int64_t interp_id = -1, holder;
 		size_t nt = 0;
+		int in_gc;
+		size_t first_thread;
 
 		if ((interp & 7) || (rc = rd_u64(t, interp + l->interp.threads_head, &ts)) < 0 ||
 		    (rc = rd_u64(t, interp + l->interp.next, &next_interp)) < 0 ||
@@ -750,6 +775,11 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			return rc == -ESRCH ? rc : pyro_err_set(EFAULT, "cannot read interpreter state at 0x%llx",
 								(unsigned long long)interp);
 		gil_of(t, interp, &holder, &gil_lo, &gil_hi);
+		/* The collector runs in the thread holding the GIL; before 3.7
+		 * a program that never started a thread has no GIL: then its
+		 * one thread (below). */
+		in_gc = collecting(t, interp);
+		first_thread = s->nthreads;
 		for (; ts && nt < CPY_MAX_THREADS; nt++) {
 			struct cpy_thread *th;
 			uint64_t next = 0;
@@ -761,6 +791,7 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			memset(th, 0, sizeof(*th));
 			th->tstate = ts;
 			th->gil = holder < 0 ? -1 : (uint64_t)holder == ts;
+			th->in_gc = in_gc && holder > 0 && th->gil == 1;
 			th->gil_lo = gil_lo;
 			th->gil_hi = gil_hi;
 			/* 3.6 numbers no interpreters: the position, fixed up below. */
@@ -778,6 +809,8 @@ int cpy_sample(struct cpy_target *t, struct cpy_sample *s)
 			s->nthreads++;
 			ts = next;
 		}
+		if (in_gc && holder <= 0 && s->nthreads == first_thread + 1)
+			s->threads[first_thread].in_gc = 1;
 		interp = next_interp;
 	}
 	/* 3.6: interpreters are prepended as they are created, so the main one

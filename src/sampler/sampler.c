@@ -147,6 +147,7 @@ struct recorder {
 	size_t nthreads, cap_threads;
 	uint64_t next_scan;           /* --subprocesses: when to look for new children */
 	int new_threads;              /* threads seen since names were last read */
+	uint32_t gc_frame;            /* "(garbage collection)", once used; else PYRO_NO_ID */
 	uint64_t next_names;          /* and not before this */
 	uint32_t *stack_scratch;
 	struct proc_ptrace pt;        /* blocking mode: the target's threads */
@@ -288,6 +289,22 @@ static uint32_t frame_id(struct recorder *r, struct source *src, const struct cp
 	return (uint32_t)id;
 }
 
+/* The frame put on top of a thread's stack while it collects garbage. */
+static uint32_t gc_frame(struct recorder *r)
+{
+	static const char name[] = "(garbage collection)", file[] = "<gc>";
+	struct pyro_frame pf;
+
+	if (r->gc_frame != PYRO_NO_ID)
+		return r->gc_frame;
+	memset(&pf, 0, sizeof(pf));
+	pf.name = pyro_writer_string(&r->writer, name, sizeof(name) - 1);
+	pf.file = pyro_writer_string(&r->writer, file, sizeof(file) - 1);
+	pf.kind = PYRO_FRAME_NATIVE; /* lines 0: not source */
+	r->gc_frame = pyro_writer_frame(&r->writer, &pf);
+	return r->gc_frame;
+}
+
 _Static_assert((int)CPY_ACT_STOPPED == (int)PYRO_ACT_STOPPED && (int)CPY_ACT_GIL_WAIT == (int)PYRO_ACT_GIL_WAIT,
 	       "the sampler writes cpy_activity values as pyro_activity");
 
@@ -406,6 +423,12 @@ static int record_sample(struct recorder *r, struct source *src, uint64_t t_ns, 
 				tt->prev_stacks[depth] = stack;
 			}
 			tt->prev_depth = depth;
+		}
+		if (th->in_gc) {
+			uint32_t f = gc_frame(r);
+
+			if (f == PYRO_NO_ID || (stack = pyro_writer_stack(&r->writer, stack, f)) == PYRO_NO_ID)
+				return -ENOMEM;
 		}
 		ps.thread = tt->writer_id;
 		ps.stack = stack;
@@ -932,6 +955,7 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	res->child_exit = -1;
 	r.o = o;
 	r.res = res;
+	r.gc_frame = PYRO_NO_ID;
 	r.debug = getenv("PYROMETER_DEBUG") != NULL;
 	got_signals = 0;
 	child_changed = 0;

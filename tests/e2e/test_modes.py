@@ -7,7 +7,7 @@ apart by kind.
 """
 import pytest
 
-from e2e_util import TARGETS, describe, has_function, record, weight_where
+from e2e_util import TARGETS, describe, has_function, marker_line, record, weight_where
 
 SECONDS = 2
 
@@ -153,3 +153,28 @@ def test_idle_in_cpu_mode_keeps_sleeping_threads(pyrometer, python, tmp_path):
         profiled = weight_where(stacks, lambda s: s.tid == int(tid)) / 1e6
         assert profiled >= 0.8 * seconds, "sleeping thread %s: %.3fs in cpu --idle, lived %.3fs" % (
             tid, profiled, seconds)
+
+
+def test_garbage_collection_is_its_own_frame(pyrometer, python, tmp_path):
+    rec = record(pyrometer, tmp_path / "gc.pyro", [python, TARGETS / "gc_churn.py", 1.5]).check()
+    truth = rec.target_json()
+    stacks = rec.collapsed()
+    collect = marker_line("gc_churn.py", "COLLECT")
+    # Automatic collections while modules are imported show too; churn's are its own.
+    in_gc = [s for s in stacks if s.frames and s.frames[-1].name == "(garbage collection)"
+             and has_function("churn")(s)]
+    assert in_gc, "no garbage-collection frame in a run that spent %.2fs collecting" % truth["gc_seconds"]
+    # It sits on the call that collected: churn, at its gc.collect() line.
+    for s in in_gc:
+        assert len(s.frames) >= 2 and s.frames[-2].name == "churn" and s.frames[-2].line == collect, \
+            "garbage collection under %s" % ";".join("%s:%d" % (f.name, f.line) for f in s.frames)
+    profiled = weight_where(in_gc, lambda s: True) / 1e6
+    # The target timed its collections: the frame's time is that, give or take what a
+    # sample at each collection's edges cannot tell.
+    assert abs(profiled - truth["gc_seconds"]) <= 0.15 * truth["gc_seconds"] + 0.02, \
+        "%.3fs of garbage collection in the profile, %.3fs measured by the target" % (
+            profiled, truth["gc_seconds"])
+    # Code that allocates no containers never collects: recurse.py's spin loop.
+    quiet = record(pyrometer, tmp_path / "nogc.pyro", [python, TARGETS / "recurse.py", 0.5, 50]).check()
+    spinning = [s for s in quiet.collapsed() if has_function("spin")(s)]
+    assert spinning and not any(s.frames[-1].name == "(garbage collection)" for s in spinning)
