@@ -146,12 +146,14 @@ def test_idle_in_cpu_mode_keeps_sleeping_threads(pyrometer, python, tmp_path):
     assert rep["metadata"]["mode"] == "cpu"
     sleepy_tids = {s.tid for s in stacks if has_function("sleepy_worker")(s)}
     assert len(sleepy_tids) == 4, "sleeping workers in cpu --idle: %r" % sleepy_tids
-    # Idle samples are weighted by wall time: each sleeper's weight is about its life.
+    # Idle samples are weighted by wall time, so a sleeper's weight is most of its life
+    # (without --idle it would be the CPU it used: about 1%). Rounds in which it ran
+    # briefly are active, weighted by that CPU time: those are what is missing.
     for tid, seconds in truth["thread_wall"].items():
         if int(tid) not in sleepy_tids:
             continue
         profiled = weight_where(stacks, lambda s: s.tid == int(tid)) / 1e6
-        assert profiled >= 0.8 * seconds, "sleeping thread %s: %.3fs in cpu --idle, lived %.3fs" % (
+        assert profiled >= 0.5 * seconds, "sleeping thread %s: %.3fs in cpu --idle, lived %.3fs" % (
             tid, profiled, seconds)
 
 
