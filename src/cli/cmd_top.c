@@ -11,8 +11,10 @@
  * table every refresh instead.
  */
 #include "cli/commands.h"
+#include "cpython/objects.h"
 #include "cpython/target.h"
 #include "proc/launch.h"
+#include "util/buf.h"
 #include "util/err.h"
 #include "util/hash.h"
 
@@ -20,6 +22,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,7 +85,10 @@ struct top {
 	uint64_t ticks, errors, thread_samples;
 	uint32_t sample_no;
 	uint64_t *tids;        /* native ids (or pthread ids) seen, in order */
+	uint64_t *idents;      /* and their pthread ids, for their Python names */
 	size_t ntids, cap_tids;
+	struct cpy_objects objs; /* reads thread names; valid when has_objs */
+	int has_objs;
 	size_t thread_sel;     /* 0: all, else tids[thread_sel - 1] */
 	int by_line, sort_total, since_start, paused, tty;
 	size_t *order;         /* scratch for sorting */
@@ -101,24 +107,50 @@ static uint64_t thread_key(const struct cpy_thread *th)
 	return th->native_id ? th->native_id : th->thread_id;
 }
 
-static int note_thread(struct top *tp, uint64_t key)
+static int note_thread(struct top *tp, const struct cpy_thread *th)
 {
+	uint64_t key = thread_key(th);
 	size_t i;
 
 	for (i = 0; i < tp->ntids; i++)
 		if (tp->tids[i] == key)
 			return 0;
 	if (tp->ntids == tp->cap_tids) {
-		size_t ncap = tp->cap_tids ? tp->cap_tids * 2 : 16;
-		uint64_t *nv = realloc(tp->tids, ncap * sizeof(*nv));
+		size_t ncap = tp->cap_tids ? tp->cap_tids * 2 : 16, cap = tp->cap_tids;
 
-		if (!nv)
+		if (pyro_array_grow((void **)&tp->tids, &cap, ncap, sizeof(*tp->tids), SIZE_MAX) < 0)
 			return -ENOMEM;
-		tp->tids = nv;
+		cap = tp->cap_tids;
+		if (pyro_array_grow((void **)&tp->idents, &cap, ncap, sizeof(*tp->idents), SIZE_MAX) < 0)
+			return -ENOMEM;
 		tp->cap_tids = ncap;
 	}
+	tp->idents[tp->ntids] = th->thread_id;
 	tp->tids[tp->ntids++] = key;
 	return 0;
+}
+
+/* The Python name of the thread with pthread id ident, into buf ("" if
+ * it cannot be read). Read at each redraw of a selected thread. */
+static void python_name(struct top *tp, uint64_t ident, char *buf, size_t n)
+{
+	struct cpy_thread_name *names = NULL;
+	size_t count = 0, i;
+
+	buf[0] = '\0';
+	if (!tp->has_objs) {
+		if (cpy_objects_init(&tp->objs, &tp->t) < 0) {
+			pyro_err_clear();
+			return;
+		}
+		tp->has_objs = 1;
+	}
+	cpy_objects_refresh(&tp->objs);
+	if (cpy_thread_names(&tp->objs, &names, &count) == 0)
+		for (i = 0; i < count; i++)
+			if (names[i].ident == ident)
+				snprintf(buf, n, "\"%s\" ", names[i].name);
+	free(names);
 }
 
 static struct row *row_for(struct top *tp, const struct cpy_frame *f)
@@ -210,7 +242,7 @@ static int take_sample(struct top *tp)
 		const struct cpy_thread *th = &tp->s.threads[i];
 		uint32_t k;
 
-		if (note_thread(tp, thread_key(th)) < 0)
+		if (note_thread(tp, th) < 0)
 			return -ENOMEM;
 		if (tp->thread_sel && tp->tids[tp->thread_sel - 1] != thread_key(th))
 			continue;
@@ -302,9 +334,13 @@ static void draw(struct top *tp, uint64_t elapsed_ns, double rate)
 		 tp->thread_samples ? 100.0 * (double)tp->errors / (double)tp->thread_samples : 0.0,
 		 tp->paused ? "  [paused]" : "");
 	printf("%.*s\n", cols, head);
-	if (tp->thread_sel)
-		snprintf(head, sizeof(head), "thread %llu (%zu of %zu)",
-			 (unsigned long long)tp->tids[tp->thread_sel - 1], tp->thread_sel, tp->ntids);
+	if (tp->thread_sel) {
+		char name[CPY_THREAD_NAME_MAX + 4];
+
+		python_name(tp, tp->idents[tp->thread_sel - 1], name, sizeof(name));
+		snprintf(head, sizeof(head), "thread %llu %s(%zu of %zu)", (unsigned long long)tp->tids[tp->thread_sel - 1],
+			 name, tp->thread_sel, tp->ntids);
+	}
 	else
 		snprintf(head, sizeof(head), "all %zu thread%s", tp->ntids, tp->ntids == 1 ? "" : "s");
 	printf("%s, %s, by %s, sorted by %s, %llu samples\n", head,
@@ -578,6 +614,9 @@ out:
 	free(tp.rows);
 	free(tp.order);
 	free(tp.tids);
+	free(tp.idents);
+	if (tp.has_objs)
+		cpy_objects_release(&tp.objs);
 	pyro_hash_release(&tp.ix);
 	cpy_sample_release(&tp.s);
 	if (attached)

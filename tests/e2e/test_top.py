@@ -66,6 +66,10 @@ def test_top_in_tmux_shows_the_hot_function_and_restores_the_terminal(pyrometer,
     tmux.run("send-keys", "-t", "top", "l")
     screen = tmux.wait_for(lambda s: "by line" in s, 3)
     assert "by line" in screen, screen
+    # ] selects the first thread: split.py's main thread, named by Python.
+    tmux.run("send-keys", "-t", "top", "]")
+    screen = tmux.wait_for(lambda s: '"MainThread" (1 of' in s, 3)
+    assert '"MainThread" (1 of' in screen, screen
     tmux.run("send-keys", "-t", "top", "q")
     deadline = time.monotonic() + 10
     while not (after.exists() and "TOP-EXIT=" in after.read_text()) and time.monotonic() < deadline:
