@@ -204,7 +204,9 @@ def expected_speedscope(prof, samples):
     """[(functions, weight)] of one thread: consecutive equal function stacks merged."""
     out = []
     for _t, stack, _time, weight in samples:
-        fns = prof.stack_functions(stack)
+        # A function with no first line (a synthetic frame: garbage collection) has
+        # no "line" in speedscope, which reads back as None.
+        fns = tuple((n, f, l if l > 0 else None) for n, f, l in prof.stack_functions(stack))
         if out and out[-1][0] == fns:
             out[-1][1] += weight
         else:
