@@ -55,22 +55,6 @@ static int soft(int rc)
 
 /* ---- formatting (pure) ---- */
 
-static uint32_t cp_at(const uint8_t *data, size_t i, unsigned kind)
-{
-	uint16_t v2;
-	uint32_t v4;
-
-	if (kind == 2) {
-		memcpy(&v2, data + i * 2, 2);
-		return v2;
-	}
-	if (kind == 4) {
-		memcpy(&v4, data + i * 4, 4);
-		return v4;
-	}
-	return data[i];
-}
-
 /* Characters that must not reach a terminal or a reader as themselves:
  * controls, surrogates, and invisible or direction-changing formatting. */
 static int invisible(uint32_t c)
@@ -102,27 +86,10 @@ static size_t piece(uint32_t c, unsigned flags, char *buf, size_t *width)
 		n = (size_t)snprintf(buf, 11, "\\u%04x", (unsigned)c);
 	} else if (c > 0x10ffff) {
 		n = (size_t)snprintf(buf, 11, "\\U%08x", (unsigned)c);
-	} else if (c < 0x80) {
-		buf[0] = (char)c;
-		n = 1;
-	} else if (c < 0x800) {
-		buf[0] = (char)(0xc0 | (c >> 6));
-		buf[1] = (char)(0x80 | (c & 0x3f));
-		*width = 1;
-		return 2;
-	} else if (c < 0x10000) {
-		buf[0] = (char)(0xe0 | (c >> 12));
-		buf[1] = (char)(0x80 | ((c >> 6) & 0x3f));
-		buf[2] = (char)(0x80 | (c & 0x3f));
-		*width = 1;
-		return 3;
 	} else {
-		buf[0] = (char)(0xf0 | (c >> 18));
-		buf[1] = (char)(0x80 | ((c >> 12) & 0x3f));
-		buf[2] = (char)(0x80 | ((c >> 6) & 0x3f));
-		buf[3] = (char)(0x80 | (c & 0x3f));
+		n = pyro_utf8_encode(c, buf);
 		*width = 1;
-		return 4;
+		return n;
 	}
 	*width = n;
 	return n;
@@ -147,7 +114,7 @@ void cpy_format_chars(char *out, size_t cap, const uint8_t *data, size_t n, unsi
 	if (n > total)
 		n = total;
 	for (i = 0; fits && i < n; i++) {
-		piece(cp_at(data, i, kind), flags, buf, &w);
+		piece(pyro_unit_at(data, i, kind), flags, buf, &w);
 		used += w;
 		if (used + qlen > max_chars)
 			fits = 0;
@@ -165,7 +132,7 @@ void cpy_format_chars(char *out, size_t cap, const uint8_t *data, size_t n, unsi
 	memcpy(out, prefix, plen);
 	pos = plen;
 	for (i = 0, used = 0; i < n; i++) {
-		len = piece(cp_at(data, i, kind), flags, buf, &w);
+		len = piece(pyro_unit_at(data, i, kind), flags, buf, &w);
 		if (used + w > budget || pos + len + slen + 1 > cap)
 			break;
 		memcpy(out + pos, buf, len);
@@ -418,14 +385,14 @@ static int read_long(struct cpy_objects *o, uint64_t addr, uint32_t *digits, siz
 		/* Only the size can be told: read the top digit for the bit count. */
 		if ((rc = rd(o, addr + l->lng.digits + (*n - 1) * l->lng.digit_size, raw, l->lng.digit_size)) < 0)
 			return soft(rc);
-		digits[0] = l->lng.digit_size == 2 ? (uint32_t)cp_at(raw, 0, 2) : cp_at(raw, 0, 4);
+		digits[0] = l->lng.digit_size == 2 ? (uint32_t)pyro_unit_at(raw, 0, 2) : pyro_unit_at(raw, 0, 4);
 		*nread = 1;
 		return 0;
 	}
 	if (want && (rc = rd(o, addr + l->lng.digits, raw, want * l->lng.digit_size)) < 0)
 		return soft(rc);
 	for (i = 0; i < want; i++) {
-		digits[i] = cp_at(raw, i, l->lng.digit_size);
+		digits[i] = pyro_unit_at(raw, i, l->lng.digit_size);
 		if (digits[i] >> l->lng.shift)
 			return -EINVAL; /* not a digit: not an int any more */
 	}

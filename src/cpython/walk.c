@@ -12,6 +12,7 @@
 #include "cpython/target.h"
 #include "util/buf.h"
 #include "util/err.h"
+#include "util/utf8.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -393,22 +394,6 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 	return 0;
 }
 
-/* Code point i of a kind-1/2/4 buffer. */
-static uint32_t code_point(const uint8_t *data, size_t i, unsigned kind)
-{
-	uint16_t v2;
-	uint32_t v4;
-
-	if (kind == 1)
-		return data[i];
-	if (kind == 2) {
-		memcpy(&v2, data + i * 2, 2);
-		return v2;
-	}
-	memcpy(&v4, data + i * 4, 4);
-	return v4;
-}
-
 static char *utf8_from_kind(const uint8_t *data, size_t len, unsigned kind)
 {
 	char *out = malloc(len * 4 + 1), *o = out;
@@ -417,27 +402,12 @@ static char *utf8_from_kind(const uint8_t *data, size_t len, unsigned kind)
 	if (!out)
 		return NULL;
 	for (i = 0; i < len; i++) {
-		uint32_t c = code_point(data, i, kind);
+		uint32_t c = pyro_unit_at(data, i, kind);
 
-		if (c < 0x80) {
-			*o++ = (char)c;
-		} else if (c < 0x800) {
-			*o++ = (char)(0xc0 | (c >> 6));
-			*o++ = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x10000) {
-			if (c >= 0xd800 && c <= 0xdfff)
-				c = 0xfffd; /* lone surrogate */
-			*o++ = (char)(0xe0 | (c >> 12));
-			*o++ = (char)(0x80 | ((c >> 6) & 0x3f));
-			*o++ = (char)(0x80 | (c & 0x3f));
-		} else if (c < 0x110000) {
-			*o++ = (char)(0xf0 | (c >> 18));
-			*o++ = (char)(0x80 | ((c >> 12) & 0x3f));
-			*o++ = (char)(0x80 | ((c >> 6) & 0x3f));
-			*o++ = (char)(0x80 | (c & 0x3f));
-		} else {
+		if (c >= 0x110000)
 			*o++ = '?';
-		}
+		else
+			o += pyro_utf8_encode(c >= 0xd800 && c <= 0xdfff ? 0xfffd : c, o); /* lone surrogate */
 	}
 	*o = '\0';
 	return out;
@@ -454,7 +424,7 @@ static int plausible_wide(const uint8_t *data, size_t len, unsigned kind, int wh
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		uint32_t c = code_point(data, i, kind);
+		uint32_t c = pyro_unit_at(data, i, kind);
 
 		if (c == 0 || c > 0x10ffff)
 			return 0;

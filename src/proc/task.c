@@ -117,6 +117,14 @@ int proc_stat_read(pid_t pid, struct proc_task_stat *st)
 	return proc_task_stat_parse(buf, (size_t)r, st);
 }
 
+int proc_children_supported(void)
+{
+	char self[64];
+
+	snprintf(self, sizeof(self), "/proc/self/task/%d/children", (int)getpid());
+	return access(self, R_OK) == 0;
+}
+
 int proc_task_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap)
 {
 	pid_t *tids = NULL;
@@ -132,18 +140,8 @@ int proc_task_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap)
 
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tids[i]);
 		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0) {
-			if (errno == ENOENT && i == 0 && access("/proc/self/task", F_OK) == 0) {
-				char self[96];
-
-				snprintf(self, sizeof(self), "/proc/self/task/%d/children", (int)getpid());
-				if (access(self, F_OK) < 0) {
-					rc = -ENOENT; /* no CONFIG_PROC_CHILDREN */
-					break;
-				}
-			}
+		if (fd < 0)
 			continue; /* the thread exited */
-		}
 		r = read(fd, buf, sizeof(buf) - 1);
 		close(fd);
 		if (r <= 0)

@@ -26,9 +26,11 @@ struct proc_task_stat {
  * (-ESRCH when the process is gone). */
 int proc_task_list(pid_t pid, pid_t **tids, size_t *n);
 /* The children of every thread of pid (/proc/PID/task/TID/children),
- * appended to *kids (malloc'd, grown). Returns 0, or negative: -ESRCH gone,
- * -ENOENT the kernel lacks the children files. */
+ * appended to *kids (malloc'd, grown). Returns 0, or negative: -ESRCH
+ * gone, -ENOMEM. */
 int proc_task_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap);
+/* Whether this kernel has those files (CONFIG_PROC_CHILDREN). */
+int proc_children_supported(void);
 /* Read /proc/PID/stat. Returns 0 or negative (-ESRCH: gone). */
 int proc_stat_read(pid_t pid, struct proc_task_stat *st);
 

@@ -121,7 +121,6 @@ struct source {
 	uint64_t pending_until;
 	uint64_t starttime, startcode, startstack; /* /proc/PID/stat: which process, which exec */
 	int attached;                 /* target holds an attachment */
-	int announced;                /* written to the profile's processes */
 	int sample_ok;                /* this round's sample was taken */
 	struct cpy_target target;
 	struct cpy_sample sample;
@@ -383,10 +382,8 @@ static int record_sample(struct recorder *r, struct source *src, uint64_t t_ns, 
 		if (th->depth == 0)
 			continue; /* no Python frames right now */
 		if (!active) {
-			if (!idle) {
-				r->res->inactive++;
+			if (!idle)
 				continue;
-			}
 			weight = wall_weight;
 		}
 		if (th->depth > tt->prev_cap) {
@@ -441,8 +438,9 @@ static int record_sample(struct recorder *r, struct source *src, uint64_t t_ns, 
 	return 0;
 }
 
-/* Name the threads of one process from its threading module (names are
- * looked at once a second: a thread that lives less may go unnamed). */
+/* Name the threads of one process from its threading module (looked at
+ * when threads appear, at most every NAMES_NS, and at each flush: a thread
+ * that lives less may go unnamed). */
 static void name_threads(struct recorder *r, struct source *src)
 {
 	struct cpy_thread_name *names = NULL;
@@ -600,8 +598,6 @@ static void announce(struct recorder *r, struct source *src)
 	free(cmdline);
 	pr.argv = args;
 	pyro_writer_process(&r->writer, &pr);
-	src->announced = 1;
-	r->res->processes++;
 	if (r->debug)
 		fprintf(stderr, "pyrometer: debug: joined pid %d (child of %d), Python %s\n", (int)src->pid,
 			(int)src->ppid, src->target.version);
@@ -961,6 +957,9 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	child_changed = 0;
 	install_signals(o->blocking);
 
+	if (o->subprocesses && !proc_children_supported())
+		return pyro_err_set(ENOTSUP, "--subprocesses needs /proc/PID/task/TID/children, which this kernel "
+				    "lacks (built without CONFIG_PROC_CHILDREN)");
 	if (o->pid) {
 		res->pid = o->pid;
 	} else {

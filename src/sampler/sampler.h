@@ -46,8 +46,6 @@ struct sampler_result {
 	uint64_t ticks;         /* sampling rounds */
 	uint64_t samples;       /* thread stacks recorded */
 	uint64_t errors;        /* torn or unreadable thread stacks */
-	uint64_t inactive;      /* thread samples left out as inactive in the mode */
-	uint64_t processes;     /* --subprocesses: Python children joined */
 	uint64_t late;          /* deadlines missed */
 	uint64_t saturated;     /* rounds whose sample took longer than the interval */
 	uint64_t duration_ns;

@@ -4,6 +4,7 @@
 #include "util/utf8.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* Length of the valid sequence at p (1-4), or 0 if invalid. */
 static size_t valid_seq(const uint8_t *p, size_t left)
@@ -44,4 +45,44 @@ size_t pyro_utf8_sanitize(char *s, size_t n)
 		}
 	}
 	return bad;
+}
+
+uint32_t pyro_unit_at(const uint8_t *data, size_t i, unsigned width)
+{
+	uint16_t v2;
+	uint32_t v4;
+
+	if (width == 2) {
+		memcpy(&v2, data + i * 2, 2);
+		return v2;
+	}
+	if (width == 4) {
+		memcpy(&v4, data + i * 4, 4);
+		return v4;
+	}
+	return data[i];
+}
+
+size_t pyro_utf8_encode(uint32_t c, char *out)
+{
+	if (c < 0x80) {
+		out[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		out[0] = (char)(0xc0 | (c >> 6));
+		out[1] = (char)(0x80 | (c & 0x3f));
+		return 2;
+	}
+	if (c < 0x10000) {
+		out[0] = (char)(0xe0 | (c >> 12));
+		out[1] = (char)(0x80 | ((c >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (c & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (c >> 18));
+	out[1] = (char)(0x80 | ((c >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((c >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (c & 0x3f));
+	return 4;
 }
