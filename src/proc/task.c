@@ -117,6 +117,27 @@ int proc_stat_read(pid_t pid, struct proc_task_stat *st)
 	return proc_task_stat_parse(buf, (size_t)r, st);
 }
 
+int proc_children_parse(const char *text, pid_t **kids, size_t *n, size_t *cap)
+{
+	const char *p;
+	char *end;
+
+	for (p = text; *p; p = end) {
+		long v = strtol(p, &end, 10);
+
+		if (end == p) {
+			end = (char *)p + 1; /* not a number: skip the byte */
+			continue;
+		}
+		if (v <= 0 || v > INT32_MAX)
+			continue;
+		if (pyro_array_grow((void **)kids, cap, *n + 1, sizeof(**kids), SIZE_MAX) < 0)
+			return -ENOMEM;
+		(*kids)[(*n)++] = (pid_t)v;
+	}
+	return 0;
+}
+
 int proc_children_supported(void)
 {
 	char self[64];
@@ -134,7 +155,7 @@ int proc_task_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap)
 	if (rc < 0)
 		return rc;
 	for (i = 0; i < ntids; i++) {
-		char path[96], buf[4096], *p, *end;
+		char path[96], buf[4096];
 		ssize_t r;
 		int fd;
 
@@ -147,20 +168,7 @@ int proc_task_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap)
 		if (r <= 0)
 			continue;
 		buf[r] = '\0';
-		for (p = buf; *p; p = end) {
-			long v = strtol(p, &end, 10);
-
-			if (end == p)
-				break;
-			if (v <= 0 || v > INT32_MAX)
-				continue;
-			if (pyro_array_grow((void **)kids, cap, *n + 1, sizeof(**kids), SIZE_MAX) < 0) {
-				rc = -ENOMEM;
-				break;
-			}
-			(*kids)[(*n)++] = (pid_t)v;
-		}
-		if (rc < 0)
+		if ((rc = proc_children_parse(buf, kids, n, cap)) < 0)
 			break;
 	}
 	free(tids);

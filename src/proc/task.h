@@ -29,6 +29,10 @@ int proc_task_list(pid_t pid, pid_t **tids, size_t *n);
  * appended to *kids (malloc'd, grown). Returns 0, or negative: -ESRCH
  * gone, -ENOMEM. */
 int proc_task_children(pid_t pid, pid_t **kids, size_t *n, size_t *cap);
+/* Parse the text of one children file ("12 345 "): pids appended to
+ * *kids; anything that is not a positive 32-bit number is skipped.
+ * Returns 0 or -ENOMEM. */
+int proc_children_parse(const char *text, pid_t **kids, size_t *n, size_t *cap);
 /* Whether this kernel has those files (CONFIG_PROC_CHILDREN). */
 int proc_children_supported(void);
 /* Read /proc/PID/stat. Returns 0 or negative (-ESRCH: gone). */

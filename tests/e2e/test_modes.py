@@ -38,7 +38,7 @@ def test_help_describes_the_modes(pyrometer):
     proc = subprocess.run([str(pyrometer), "record", "-h"], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, encoding="utf-8")
     assert proc.returncode == 0, describe(proc)
-    for word in ("gil:", "--idle, --no-idle", "cpu:"):
+    for word in ("gil:", "--idle, --no-idle", "cpu:", "--subprocesses"):
         assert word in proc.stdout, "record -h lacks %r:\n%s" % (word, proc.stdout)
 
 

@@ -282,4 +282,5 @@ def test_report_rejects_unknown_formats_and_bad_options(pyrometer, synth):
     assert proc.returncode == 2
     assert run(pyrometer, "diff", "-h").stdout.startswith("usage: pyrometer diff")
     assert "--min-percent" in run(pyrometer, "report", "-h").stdout
+    assert "--pid PID" in run(pyrometer, "report", "-h").stdout
     assert "--format" in run(pyrometer, "record", "-h").stdout

@@ -11,6 +11,37 @@ TEST(parses_state_after_tricky_comm)
 	ASSERT_EQ(st.state, 'R');
 	ASSERT_EQ(st.utime, 57);
 	ASSERT_EQ(st.stime, 12);
+	ASSERT_EQ(st.ppid, 1);
+	ASSERT_EQ(st.starttime, 0); /* the text stops before it */
+}
+
+/* The fields --subprocesses tells processes and execs apart by. */
+TEST(parses_start_time_code_and_stack)
+{
+	const char *text = "77 (python3) S 76 77 77 0 -1 4194304 500 0 0 0 10 2 0 0 20 0 3 0 123456 9000000 "
+			   "2000 18446744073709551615 94000000000000 94000000004096 140730000000000 0\n";
+	struct proc_task_stat st;
+
+	ASSERT_EQ(proc_task_stat_parse(text, strlen(text), &st), 0);
+	ASSERT_EQ(st.ppid, 76);
+	ASSERT_EQ(st.starttime, 123456);
+	ASSERT_EQ(st.startcode, 94000000000000ull);
+	ASSERT_EQ(st.startstack, 140730000000000ull);
+}
+
+TEST(parses_children_files)
+{
+	pid_t *kids = NULL;
+	size_t n = 0, cap = 0;
+
+	ASSERT_EQ(proc_children_parse("12 345 ", &kids, &n, &cap), 0);
+	ASSERT_EQ(proc_children_parse("", &kids, &n, &cap), 0);
+	ASSERT_EQ(proc_children_parse("-5 0 99999999999 6\n", &kids, &n, &cap), 0);
+	ASSERT_EQ(n, 3);
+	ASSERT_EQ(kids[0], 12);
+	ASSERT_EQ(kids[1], 345);
+	ASSERT_EQ(kids[2], 6);
+	free(kids);
 }
 
 TEST(rejects_garbage)
