@@ -63,7 +63,19 @@ async function check(context, url) {
       result.toolbar = await center.evaluate((e) => (e.parentElement || e).innerText.trim());
       // Hovering the name opens the profile selector: a filter box, then one row per
       // profile (thread).
-      await center.hover();
+      // A long name runs under the toolbar's Import/Export buttons, which then take the
+      // pointer; move to a point of the name that is on top (hit-tested) instead.
+      const spot = await center.evaluate((e) => {
+        const box = (e.parentElement || e).getBoundingClientRect();
+        const y = box.top + box.height / 2;
+        for (let x = box.left + 2; x < box.right; x += 4) {
+          const hit = document.elementFromPoint(x, y);
+          if (hit && (e.parentElement || e).contains(hit)) return { x, y };
+        }
+        return null;
+      });
+      if (!spot) throw new Error('the profile name is covered everywhere: ' + result.toolbar);
+      await page.mouse.move(spot.x, spot.y);
       try {
         await page.locator('input[placeholder="Filter..."]').waitFor({ timeout: 5000 });
         result.profileRows = await page.evaluate(() => {
@@ -94,7 +106,7 @@ try {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1280, height: 800 },
+    viewport: { width: 1600, height: 900 },
   });
   for (const url of urls) results.push(await check(context, url));
 } catch (e) {
