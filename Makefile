@@ -22,10 +22,13 @@ ifneq ($(CI),)
 WARN += -Werror
 endif
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPYROMETER_VERSION='"$(VERSION)"' $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc -MMD -MP
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -DPYROMETER_VERSION='"$(VERSION)"' -DPYROMETER_SRC='"$(abspath .)"' $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc -MMD -MP
 LDFLAGS += $(SANFLAGS)
 
-LIB_SRC := $(filter-out src/cli/%,$(wildcard src/*/*.c))
+LIB_SRC := $(filter-out src/cli/% src/agent/%,$(wildcard src/*/*.c))
+AGENT_DEPS := $(wildcard src/agent/*.[ch] src/agent/*/*.py) src/profile/writer.c src/profile/model.c \
+	src/profile/profile.h $(wildcard src/util/*.[ch]) tools/build_agent.sh
+AGENT_PYTHON ?= python3
 CLI_SRC := $(wildcard src/cli/*.c)
 HTML_ASSETS := $(sort $(wildcard src/render/html/*))
 LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/assets.o
@@ -36,8 +39,21 @@ FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 REPLAY_BIN := $(FUZZ_SRC:fuzz/fuzz_%.c=$(BUILD)/tests/replay_%)
 PYTEST ?= /usr/bin/python3 -m pytest
 
-.PHONY: all demo test unit replay e2e deps fuzz layouts clean bench
-all: $(BUILD)/pyrometer $(BUILD)/synth-profile
+.PHONY: all demo test unit replay e2e deps fuzz layouts clean bench agent agents
+all: $(BUILD)/pyrometer $(BUILD)/synth-profile agent
+
+# The memory agent (a CPython extension, never sanitized: it runs inside the
+# target): for python3 by default, for every CPython found with `agents`.
+# The stamp names the directory tools/build_agent.sh made.
+agent: $(BUILD)/agent/python3.stamp
+$(BUILD)/agent/python3.stamp: $(AGENT_DEPS)
+	@mkdir -p $(BUILD)/agent
+	PYROMETER_VERSION=$(VERSION) tools/build_agent.sh $(AGENT_PYTHON) $(BUILD)/agent
+	@touch $@
+
+agents: agent
+	@set -e; for py in $$(tools/find_pythons.sh); do \
+	  PYROMETER_VERSION=$(VERSION) tools/build_agent.sh $$py $(BUILD)/agent; done
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -95,7 +111,7 @@ unit: $(UNIT_BIN)
 replay: $(REPLAY_BIN)
 	@set -e; for t in $(REPLAY_BIN); do n=$${t##*/replay_}; echo "== $$t fuzz/corpus/$$n"; $$t fuzz/corpus/$$n; done
 
-e2e: $(BUILD)/pyrometer $(BUILD)/synth-profile
+e2e: $(BUILD)/pyrometer $(BUILD)/synth-profile agents
 	PYROMETER=$(abspath $(BUILD)/pyrometer) SYNTH_PROFILE=$(abspath $(BUILD)/synth-profile) \
 	    PYROMETER_SANITIZERS=$(SAN) $(PYTEST) -q -rs tests/e2e
 

@@ -4,9 +4,9 @@
 # Usage: tools/deps.sh test|fuzz|build
 set -eu
 kind="${1:-test}"
-pkgs="gcc make libc6-dev zlib1g-dev python3"
+pkgs="gcc make libc6-dev zlib1g-dev python3 python3-dev"
 case "$kind" in
-test) pkgs="$pkgs python3-pytest python3-jsonschema util-linux golang-go chromium tmux" ;;
+test) pkgs="$pkgs python3-numpy python3-pytest python3-jsonschema util-linux golang-go chromium tmux" ;;
 fuzz) pkgs="$pkgs clang libclang-rt-14-dev" ;;
 esac
 missing=""

@@ -3,6 +3,7 @@
  * print the summary read back from that file.
  */
 #include "cli/commands.h"
+#include "cli/memory.h"
 #include "profile/profile.h"
 #include "render/render.h"
 #include "sampler/sampler.h"
@@ -46,6 +47,15 @@ static void usage(FILE *out)
 		"  -s, --subprocesses    also sample the program's child processes that run Python\n"
 		"                        (fork, exec, subprocess, multiprocessing), as they appear;\n"
 		"                        every sample keeps its process id\n"
+		"      --memory[=HOW]    also record allocations, through an agent loaded into the\n"
+		"                        program (launched programs only): by stack and line, the\n"
+		"                        peak and what held it, leaks, churn. HOW: sampled (default:\n"
+		"                        about one allocation per --memory-sample bytes, estimates\n"
+		"                        unbiased), exact (every allocation; slow, for small runs),\n"
+		"                        native (also malloc/calloc/realloc/free from C extensions,\n"
+		"                        through a preloaded library)\n"
+		"      --memory-sample N  mean bytes between sampled allocations (default 512KiB;\n"
+		"                        suffixes KiB, MiB)\n"
 		"      --blocking        stop the program's threads while each sample is taken, for\n"
 		"                        exactly consistent stacks; slows the program (docs/CLI.md)\n"
 		"                        and needs the right to ptrace it\n"
@@ -102,7 +112,26 @@ static void rendered_path_for(const char *pyro, const char *format, char *buf, s
 	snprintf(buf, n, "%.*s%s", (int)len, pyro, ext);
 }
 
-enum { OPT_BLOCKING = 256, OPT_IDLE, OPT_NO_IDLE }; /* long options without a letter */
+enum { OPT_BLOCKING = 256, OPT_IDLE, OPT_NO_IDLE, OPT_MEMORY, OPT_MEMORY_SAMPLE }; /* long options without a letter */
+
+/* "524288", "64KiB", "1 MiB" -> bytes; 0 when not a size. */
+static uint64_t parse_bytes(const char *s)
+{
+	char *end;
+	unsigned long long v = strtoull(s, &end, 10);
+
+	while (*end == ' ')
+		end++;
+	if (end == s || v == 0)
+		return 0;
+	if (!*end || !strcmp(end, "B"))
+		return v;
+	if (!strcmp(end, "K") || !strcmp(end, "KiB"))
+		return v << 10;
+	if (!strcmp(end, "M") || !strcmp(end, "MiB"))
+		return v << 20;
+	return 0;
+}
 
 int cmd_record(int argc, char **argv)
 {
@@ -117,6 +146,8 @@ int cmd_record(int argc, char **argv)
 		{ "blocking", no_argument, NULL, OPT_BLOCKING },
 		{ "idle", no_argument, NULL, OPT_IDLE },
 		{ "no-idle", no_argument, NULL, OPT_NO_IDLE },
+		{ "memory", optional_argument, NULL, OPT_MEMORY },
+		{ "memory-sample", required_argument, NULL, OPT_MEMORY_SAMPLE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -127,11 +158,14 @@ int cmd_record(int argc, char **argv)
 	struct pyro_render_opts ro = { 10, 0.5, NULL, NULL };
 	const char *format = NULL, *rendered = NULL;
 	char pyro_path[PATH_MAX], rendered_buf[PATH_MAX];
+	struct cli_memory mem;
+	int memory = 0;
 	struct stat st;
 	double v;
 	int c, rc, code;
 
 	memset(&o, 0, sizeof(o));
+	memset(&mem, 0, sizeof(mem));
 	o.rate_hz = 1000;
 	o.idle = SAMPLER_IDLE_DEFAULT;
 	optind = 1;
@@ -197,6 +231,27 @@ int cmd_record(int argc, char **argv)
 		case 's':
 			o.subprocesses = 1;
 			break;
+		case OPT_MEMORY:
+			memory = 1;
+			if (!optarg || !strcmp(optarg, "sampled"))
+				break;
+			if (!strcmp(optarg, "exact"))
+				mem.exact = 1;
+			else if (!strcmp(optarg, "native"))
+				mem.native = 1;
+			else {
+				fprintf(stderr, "pyrometer: error: --memory is sampled, exact or native, not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case OPT_MEMORY_SAMPLE:
+			if (!(mem.sample_bytes = parse_bytes(optarg))) {
+				fprintf(stderr, "pyrometer: error: --memory-sample takes a number of bytes (like 524288 or "
+					"64KiB), not '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			memory = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -230,6 +285,19 @@ int cmd_record(int argc, char **argv)
 	}
 	o.argv = o.pid ? NULL : argv + optind;
 	o.status_line = isatty(STDERR_FILENO);
+	if (memory) {
+		if (o.pid) {
+			fprintf(stderr, "pyrometer: error: --memory needs a program to launch: its agent is loaded when "
+				"the interpreter starts (a running process can be sampled for time with -p)\n");
+			return EXIT_USAGE;
+		}
+		if (cli_memory_prepare(&mem, o.argv) < 0) {
+			pyro_err_print();
+			return 1;
+		}
+		o.before_close = cli_memory_merge;
+		o.before_close_arg = &mem;
+	}
 
 	rc = sampler_record(&o, &res);
 	code = res.child_exit;

@@ -41,6 +41,10 @@ void pyro_profile_release(struct pyro_profile *p)
 	for (i = 0; i < p->nprocesses; i++)
 		free(p->processes[i].argv);
 	free(p->processes);
+	free(p->memory.sites);
+	pyro_hash_release(&p->memory.site_ids);
+	free(p->memory.history);
+	free(p->memory.points);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -151,4 +155,13 @@ int pyro_profile_add_string(struct pyro_profile *p, const char *s, size_t n)
 	p->string_len[p->nstrings] = (uint32_t)n;
 	p->nstrings++;
 	return 0;
+}
+
+const struct pyro_mem_site *pyro_memory_site(const struct pyro_memory *m, uint32_t stack)
+{
+	uint64_t idx;
+
+	if (!pyro_hash_get(&m->site_ids, (stack == PYRO_NO_ID ? 0 : (uint64_t)stack + 1) + 1, &idx))
+		return NULL;
+	return &m->sites[idx];
 }

@@ -19,7 +19,7 @@
 #define PYRO_MAGIC "\x89PYRO\r\n\x1a"
 #define PYRO_MAGIC_LEN 8
 #define PYRO_FORMAT_MAJOR 1
-#define PYRO_FORMAT_MINOR 2
+#define PYRO_FORMAT_MINOR 3
 
 #define PYRO_MAX_STRING (1u << 20)
 #define PYRO_MAX_ARGS 4096
@@ -36,6 +36,9 @@ enum pyro_chunk {
 	PYRO_CHUNK_END = 7,
 	PYRO_CHUNK_THREAD_UPDATES = 8, /* 1.2 */
 	PYRO_CHUNK_PROCESSES = 9,      /* 1.2 */
+	PYRO_CHUNK_MEMORY = 10,        /* 1.3: the memory agent's state */
+	PYRO_CHUNK_MEMORY_SITES = 11,  /* 1.3: per-stack allocation totals */
+	PYRO_CHUNK_MEMORY_POINTS = 12, /* 1.3: live bytes over time */
 };
 
 enum pyro_mode { PYRO_MODE_WALL = 0, PYRO_MODE_CPU = 1, PYRO_MODE_GIL = 2 };
@@ -118,6 +121,58 @@ struct pyro_process {
 	size_t argc;
 };
 
+/* Memory, from the in-process agent (format 1.3). Byte counts are
+ * estimates when allocations were sampled (each sampled block stands for
+ * size / P(sampled) bytes), exact with --memory=exact. */
+enum pyro_mem_flag {
+	PYRO_MEM_EXACT = 1,     /* every allocation recorded */
+	PYRO_MEM_NATIVE = 2,    /* malloc and friends seen too, not only Python's allocators */
+	PYRO_MEM_ENDED = 4,     /* the program's end was seen: live bytes are what it held at exit */
+	PYRO_MEM_DISABLED = 8,  /* the agent turned itself off (message says why) */
+};
+
+/* What one stack (the Python stack at the allocation) accounts for. */
+struct pyro_mem_site {
+	uint32_t stack;         /* PYRO_NO_ID: allocated with no Python frame running */
+	uint64_t allocs;        /* allocations */
+	uint64_t alloc_bytes;   /* bytes allocated */
+	uint64_t freed_bytes;   /* of those, bytes freed */
+	uint64_t temp_bytes;    /* of those, bytes freed within the churn window */
+	uint64_t live_bytes;    /* allocated and not freed, at the last update */
+	uint64_t peak_bytes;    /* live at the moment of the peak */
+};
+
+/* One site's live bytes at a moment (every update is kept: leak growth). */
+struct pyro_mem_history {
+	uint64_t time_ns;
+	uint32_t site;          /* index in pyro_memory.sites */
+	uint64_t live_bytes;
+};
+
+struct pyro_mem_point {
+	uint64_t time_ns;       /* since the start of recording */
+	uint64_t live_bytes;    /* all sites' live bytes */
+	uint64_t rss_bytes;     /* the process's resident set; 0 unknown */
+};
+
+struct pyro_memory {
+	int present;
+	uint32_t flags;         /* enum pyro_mem_flag */
+	uint64_t sample_bytes;  /* mean sampling interval; 1 with PYRO_MEM_EXACT */
+	uint64_t churn_ns;      /* a block freed this soon is temporary */
+	uint64_t offset_ns;     /* the agent's time 0, after the header's start */
+	uint64_t peak_bytes, peak_time_ns;
+	uint64_t time_ns;       /* of the last update */
+	char message[256];      /* why it is disabled, or "" */
+	struct pyro_mem_site *sites;
+	size_t nsites, cap_sites;
+	struct pyro_hash site_ids;  /* stack + 1 -> index in sites */
+	struct pyro_mem_history *history;
+	size_t nhistory, cap_history;
+	struct pyro_mem_point *points;
+	size_t npoints, cap_points;
+};
+
 struct pyro_end {
 	int present;
 	uint64_t ticks;        /* sampling attempts */
@@ -142,6 +197,7 @@ struct pyro_profile {
 	size_t nsamples, cap_samples;
 	struct pyro_process *processes;
 	size_t nprocesses, cap_processes;
+	struct pyro_memory memory;
 	struct pyro_end end;
 	char warning[512];     /* set when the file was cut short */
 };
@@ -169,6 +225,8 @@ uint64_t pyro_thread_pid(const struct pyro_profile *p, const struct pyro_thread 
 const char *pyro_mode_name(uint32_t mode);
 /* The string for id, or "?" when out of range. */
 const char *pyro_profile_str(const struct pyro_profile *p, uint32_t id);
+/* The site of stack (PYRO_NO_ID: no Python frame), or NULL. */
+const struct pyro_mem_site *pyro_memory_site(const struct pyro_memory *m, uint32_t stack);
 
 /* Streaming writer. */
 struct pyro_writer {
@@ -184,6 +242,7 @@ struct pyro_writer {
 	size_t cap_dirty;
 	uint64_t pending_samples;
 	uint64_t last_time_ns;
+	uint64_t last_point_ns;      /* memory points are time deltas too */
 	uint64_t bytes_written;
 	int failed;                  /* sticky: a write failed; message kept */
 };
@@ -202,6 +261,17 @@ void pyro_writer_thread_update(struct pyro_writer *w, uint32_t thread, uint32_t 
 /* Add a process joined while recording; p->argv is copied. */
 int pyro_writer_process(struct pyro_writer *w, const struct pyro_process *p);
 void pyro_writer_sample(struct pyro_writer *w, const struct pyro_sample *s);
+/* Memory (format 1.3), written at once (after a flush of the tables, so
+ * the stacks they name are defined): the agent's state, the sites changed
+ * since the last call as of time_ns, and live bytes over time. */
+int pyro_writer_memory(struct pyro_writer *w, const struct pyro_memory *m);
+int pyro_writer_mem_sites(struct pyro_writer *w, uint64_t time_ns, const struct pyro_mem_site *sites, size_t n);
+int pyro_writer_mem_points(struct pyro_writer *w, const struct pyro_mem_point *pts, size_t n);
+/* Write the memory of a, an agent's profile, into w: a's stacks interned
+ * in w's tables, its times moved by offset_ns (when the agent started,
+ * after w's start). Returns 0, or negative with a message (w may then hold
+ * part of it). */
+int pyro_writer_merge_memory(struct pyro_writer *w, const struct pyro_profile *a, uint64_t offset_ns);
 /* Write everything new since the last flush. Returns 0 or negative. */
 int pyro_writer_flush(struct pyro_writer *w);
 /* Flush, write the END chunk and close. The tables stay readable in

@@ -34,6 +34,9 @@ static const char *chunk_name(uint64_t type)
 	case PYRO_CHUNK_END: return "end";
 	case PYRO_CHUNK_THREAD_UPDATES: return "thread updates";
 	case PYRO_CHUNK_PROCESSES: return "processes";
+	case PYRO_CHUNK_MEMORY: return "memory";
+	case PYRO_CHUNK_MEMORY_SITES: return "memory sites";
+	case PYRO_CHUNK_MEMORY_POINTS: return "memory points";
 	default: return "unknown";
 	}
 }
@@ -345,6 +348,102 @@ static int parse_samples(struct pyro_cursor *c, struct pyro_profile *p, uint64_t
 	return 0;
 }
 
+static int parse_memory(struct pyro_cursor *c, struct pyro_memory *m)
+{
+	const uint8_t *msg;
+	uint64_t flags, n;
+
+	if (pyro_cursor_uvarint(c, &flags, "memory flags") < 0 ||
+	    pyro_cursor_uvarint(c, &m->sample_bytes, "sampling interval") < 0 ||
+	    pyro_cursor_uvarint(c, &m->churn_ns, "churn window") < 0 ||
+	    pyro_cursor_uvarint(c, &m->offset_ns, "memory time offset") < 0 ||
+	    pyro_cursor_uvarint(c, &m->peak_bytes, "peak bytes") < 0 ||
+	    pyro_cursor_uvarint(c, &m->peak_time_ns, "peak time") < 0 ||
+	    pyro_cursor_uvarint(c, &m->time_ns, "memory update time") < 0 ||
+	    pyro_cursor_uvarint(c, &n, "message length") < 0)
+		return -1;
+	if (n > PYRO_MAX_STRING)
+		return pyro_cursor_fail(c, "a message of at most 1 MiB");
+	if (pyro_cursor_bytes(c, &msg, (size_t)n, "the memory message") < 0)
+		return -1;
+	if (n >= sizeof(m->message))
+		n = sizeof(m->message) - 1;
+	memcpy(m->message, msg, (size_t)n);
+	m->message[n] = '\0';
+	pyro_utf8_sanitize(m->message, (size_t)n);
+	m->flags = (uint32_t)flags;
+	m->present = 1;
+	return 0;
+}
+
+/* Sites replace the earlier entry for their stack; every entry is also
+ * kept in the history (leak growth reads it). */
+static int parse_mem_sites(struct pyro_cursor *c, struct pyro_profile *p)
+{
+	struct pyro_memory *m = &p->memory;
+	uint64_t time, count, i;
+
+	if (pyro_cursor_uvarint(c, &time, "sites time") < 0 || pyro_cursor_uvarint(c, &count, "site count") < 0)
+		return -1;
+	if (count > pyro_cursor_left(c) / 7 || m->nhistory + count > PYRO_MAX_TABLE)
+		return pyro_cursor_fail(c, "a site count that fits the chunk");
+	if (pyro_grow((void **)&m->history, &m->cap_history, m->nhistory + count, sizeof(*m->history)) < 0)
+		return pyro_cursor_fail(c, "memory for memory sites");
+	for (i = 0; i < count; i++) {
+		struct pyro_mem_site s;
+		uint64_t stack, idx;
+
+		if (pyro_cursor_uvarint(c, &stack, "site stack") < 0 || pyro_cursor_uvarint(c, &s.allocs, "allocations") < 0 ||
+		    pyro_cursor_uvarint(c, &s.alloc_bytes, "bytes allocated") < 0 ||
+		    pyro_cursor_uvarint(c, &s.freed_bytes, "bytes freed") < 0 ||
+		    pyro_cursor_uvarint(c, &s.temp_bytes, "temporary bytes") < 0 ||
+		    pyro_cursor_uvarint(c, &s.live_bytes, "live bytes") < 0 ||
+		    pyro_cursor_uvarint(c, &s.peak_bytes, "bytes at the peak") < 0)
+			return -1;
+		if (stack > p->nstacks)
+			return pyro_cursor_fail(c, "a stack defined earlier");
+		s.stack = stack ? (uint32_t)(stack - 1) : PYRO_NO_ID;
+		if (!pyro_hash_get(&m->site_ids, stack + 1, &idx)) {
+			if (pyro_grow((void **)&m->sites, &m->cap_sites, m->nsites + 1, sizeof(*m->sites)) < 0 ||
+			    pyro_hash_put(&m->site_ids, stack + 1, m->nsites) < 0)
+				return pyro_cursor_fail(c, "memory for memory sites");
+			idx = m->nsites++;
+		}
+		m->sites[idx] = s;
+		m->history[m->nhistory].time_ns = time;
+		m->history[m->nhistory].site = (uint32_t)idx;
+		m->history[m->nhistory].live_bytes = s.live_bytes;
+		m->nhistory++;
+	}
+	return 0;
+}
+
+static int parse_mem_points(struct pyro_cursor *c, struct pyro_memory *m, uint64_t *clock)
+{
+	uint64_t count, i;
+
+	if (pyro_cursor_uvarint(c, &count, "point count") < 0)
+		return -1;
+	if (count > pyro_cursor_left(c) / 3 || m->npoints + count > PYRO_MAX_TABLE)
+		return pyro_cursor_fail(c, "a point count that fits the chunk");
+	if (pyro_grow((void **)&m->points, &m->cap_points, m->npoints + count, sizeof(*m->points)) < 0)
+		return pyro_cursor_fail(c, "memory for memory points");
+	for (i = 0; i < count; i++) {
+		struct pyro_mem_point *pt = &m->points[m->npoints];
+		uint64_t dt;
+
+		if (pyro_cursor_uvarint(c, &dt, "point time") < 0 || pyro_cursor_uvarint(c, &pt->live_bytes, "live bytes") < 0 ||
+		    pyro_cursor_uvarint(c, &pt->rss_bytes, "resident bytes") < 0)
+			return -1;
+		if (dt > UINT64_MAX - *clock)
+			return pyro_cursor_fail(c, "a point time that does not overflow");
+		*clock += dt;
+		pt->time_ns = *clock;
+		m->npoints++;
+	}
+	return 0;
+}
+
 static int parse_end(struct pyro_cursor *c, struct pyro_end *e)
 {
 	if (pyro_cursor_uvarint(c, &e->ticks, "sample attempts") < 0 || pyro_cursor_uvarint(c, &e->errors, "errors") < 0 ||
@@ -361,7 +460,7 @@ static int parse_end(struct pyro_cursor *c, struct pyro_end *e)
 int pyro_profile_parse(const uint8_t *data, size_t len, struct pyro_profile *p)
 {
 	struct pyro_cursor file;
-	uint64_t clock = 0;
+	uint64_t clock = 0, mem_clock = 0;
 	int have_header = 0;
 	const uint8_t *magic;
 	uint8_t major, minor, order, reserved;
@@ -423,6 +522,9 @@ int pyro_profile_parse(const uint8_t *data, size_t len, struct pyro_profile *p)
 		case PYRO_CHUNK_END: rc = parse_end(&c, &p->end); break;
 		case PYRO_CHUNK_THREAD_UPDATES: rc = parse_thread_updates(&c, p); break;
 		case PYRO_CHUNK_PROCESSES: rc = parse_processes(&c, p); break;
+		case PYRO_CHUNK_MEMORY: rc = parse_memory(&c, &p->memory); break;
+		case PYRO_CHUNK_MEMORY_SITES: rc = parse_mem_sites(&c, p); break;
+		case PYRO_CHUNK_MEMORY_POINTS: rc = parse_mem_points(&c, &p->memory, &mem_clock); break;
 		default: break; /* a newer chunk type: skip it */
 		}
 		if (rc < 0) {

@@ -387,6 +387,104 @@ int pyro_writer_flush(struct pyro_writer *w)
 	return rc;
 }
 
+/* Flush the tables, then write one chunk built by the caller. */
+static int write_chunk(struct pyro_writer *w, uint64_t type, struct pyro_buf *pl)
+{
+	struct pyro_buf out;
+	int rc = pyro_writer_flush(w);
+
+	if (rc < 0)
+		return rc;
+	pyro_buf_init(&out);
+	put_chunk(&out, type, pl);
+	if (out.oom || pl->oom) {
+		w->failed = 1;
+		rc = pyro_err_set(ENOMEM, "out of memory writing the profile");
+	} else {
+		rc = write_all(w, out.data, out.len);
+	}
+	pyro_buf_release(&out);
+	return rc;
+}
+
+int pyro_writer_memory(struct pyro_writer *w, const struct pyro_memory *m)
+{
+	struct pyro_buf pl;
+	int rc;
+
+	if (w->failed)
+		return -EIO;
+	pyro_buf_init(&pl);
+	pyro_buf_uvarint(&pl, m->flags);
+	pyro_buf_uvarint(&pl, m->sample_bytes);
+	pyro_buf_uvarint(&pl, m->churn_ns);
+	pyro_buf_uvarint(&pl, m->offset_ns);
+	pyro_buf_uvarint(&pl, m->peak_bytes);
+	pyro_buf_uvarint(&pl, m->peak_time_ns);
+	pyro_buf_uvarint(&pl, m->time_ns);
+	pyro_buf_lstring(&pl, m->message, strnlen(m->message, sizeof(m->message)));
+	rc = write_chunk(w, PYRO_CHUNK_MEMORY, &pl);
+	pyro_buf_release(&pl);
+	return rc;
+}
+
+int pyro_writer_mem_sites(struct pyro_writer *w, uint64_t time_ns, const struct pyro_mem_site *sites, size_t n)
+{
+	struct pyro_buf pl;
+	size_t i;
+	int rc;
+
+	if (w->failed)
+		return -EIO;
+	if (!n)
+		return 0;
+	pyro_buf_init(&pl);
+	pyro_buf_uvarint(&pl, time_ns);
+	pyro_buf_uvarint(&pl, n);
+	for (i = 0; i < n; i++) {
+		const struct pyro_mem_site *s = &sites[i];
+
+		pyro_buf_uvarint(&pl, s->stack == PYRO_NO_ID ? 0 : (uint64_t)s->stack + 1);
+		pyro_buf_uvarint(&pl, s->allocs);
+		pyro_buf_uvarint(&pl, s->alloc_bytes);
+		pyro_buf_uvarint(&pl, s->freed_bytes);
+		pyro_buf_uvarint(&pl, s->temp_bytes);
+		pyro_buf_uvarint(&pl, s->live_bytes);
+		pyro_buf_uvarint(&pl, s->peak_bytes);
+	}
+	rc = write_chunk(w, PYRO_CHUNK_MEMORY_SITES, &pl);
+	pyro_buf_release(&pl);
+	return rc;
+}
+
+int pyro_writer_mem_points(struct pyro_writer *w, const struct pyro_mem_point *pts, size_t n)
+{
+	struct pyro_buf pl;
+	uint64_t last = w->last_point_ns;
+	size_t i;
+	int rc;
+
+	if (w->failed)
+		return -EIO;
+	if (!n)
+		return 0;
+	pyro_buf_init(&pl);
+	pyro_buf_uvarint(&pl, n);
+	for (i = 0; i < n; i++) {
+		uint64_t t = pts[i].time_ns > last ? pts[i].time_ns : last;
+
+		pyro_buf_uvarint(&pl, t - last);
+		pyro_buf_uvarint(&pl, pts[i].live_bytes);
+		pyro_buf_uvarint(&pl, pts[i].rss_bytes);
+		last = t;
+	}
+	rc = write_chunk(w, PYRO_CHUNK_MEMORY_POINTS, &pl);
+	if (rc == 0)
+		w->last_point_ns = last;
+	pyro_buf_release(&pl);
+	return rc;
+}
+
 int pyro_writer_close(struct pyro_writer *w, const struct pyro_end *end)
 {
 	struct pyro_buf out, pl;

@@ -2,6 +2,7 @@
  * text.c - the summary printed by `record` at exit and by `report`.
  */
 #include "analysis/stats.h"
+#include "analysis/memory.h"
 #include "render/render.h"
 #include "render/textutil.h"
 #include "util/err.h"
@@ -193,6 +194,118 @@ static void put_fn_row(FILE *out, const struct pyro_view *v, uint32_t fn, uint64
 		pyro_show_path(pyro_safe(pyro_profile_str(v->p, f->file), fb, sizeof(fb))), f->first_line);
 }
 
+static void put_mem_where(FILE *out, const struct pyro_view *v, uint32_t fn, int32_t line)
+{
+	const struct pyro_profile *p = v->p;
+	char nb[512], fb[512], src[80];
+
+	if (fn == UINT32_MAX) {
+		fprintf(out, "(no Python frame)\n");
+		return;
+	}
+	source_line(pyro_profile_str(p, v->fns[fn].file), line, src, sizeof(src));
+	fprintf(out, "%s:%d  %s%s%s\n", pyro_show_path(pyro_safe(pyro_profile_str(p, v->fns[fn].file), fb, sizeof(fb))), line,
+		pyro_safe(pyro_profile_str(p, v->fns[fn].name), nb, sizeof(nb)), src[0] ? "    | " : "", src);
+}
+
+static void put_mem_lines(FILE *out, const struct pyro_view *v, const struct pyro_mem_stats *ms, enum pyro_mem_measure m,
+			  const char *title, size_t top)
+{
+	size_t i;
+	char b[32];
+
+	if (!ms->nline_order[m])
+		return;
+	fprintf(out, "\n%s\n  %10s %6s  %s\n", title, "bytes", "share", "line");
+	for (i = 0; i < ms->nline_order[m] && i < top; i++) {
+		const struct pyro_mem_line *l = &ms->lines[ms->line_order[m][i]];
+
+		pyro_fmt_bytes(b, sizeof(b), (double)l->bytes[m]);
+		fprintf(out, "  %10s %5.1f%%  ", b, pyro_pct(l->bytes[m], ms->total[m]));
+		put_mem_where(out, v, l->fn, l->line);
+	}
+}
+
+/* A stack as "outer > ... > inner", the outermost frames dropped first. */
+static void put_mem_stack(FILE *out, const struct pyro_view *v, uint32_t stack)
+{
+	const struct pyro_profile *p = v->p;
+	uint32_t chain[8];
+	size_t n = 0, depth = 0, i;
+	char nb[512];
+
+	for (; stack != PYRO_NO_ID && stack < p->nstacks; stack = p->stacks[stack].parent, depth++)
+		if (n < 8)
+			chain[n++] = stack;
+	if (!n) {
+		fprintf(out, "(no Python frame)\n");
+		return;
+	}
+	if (depth > n)
+		fprintf(out, "... > ");
+	for (i = n; i-- > 0;) {
+		const struct pyro_frame *f = &p->frames[p->stacks[chain[i]].frame];
+
+		fprintf(out, "%s:%d%s", pyro_safe(pyro_profile_str(p, f->name), nb, sizeof(nb)), f->line, i ? " > " : "\n");
+	}
+}
+
+/* The memory sections, when the agent recorded any (record --memory). */
+static int put_memory(FILE *out, const struct pyro_view *v, size_t top)
+{
+	const struct pyro_memory *m = &v->p->memory;
+	struct pyro_mem_stats ms;
+	char b1[32], b2[32], b3[32], b4[32], how[96];
+	size_t i;
+
+	if (!m->present)
+		return 0;
+	if (pyro_mem_stats_compute(&ms, v) < 0)
+		return -ENOMEM;
+	if (m->flags & PYRO_MEM_EXACT)
+		snprintf(how, sizeof(how), "every allocation recorded");
+	else
+		pyro_fmt_bytes(b1, sizeof(b1), (double)m->sample_bytes),
+		snprintf(how, sizeof(how), "sampled every %s on average: estimates", b1);
+	fprintf(out, "\nMemory (%s%s)\n", how, m->flags & PYRO_MEM_NATIVE ? "; C allocations included" : "");
+	if (m->flags & PYRO_MEM_DISABLED)
+		fprintf(out, "  the agent turned itself off: %s\n", m->message);
+	pyro_fmt_bytes(b1, sizeof(b1), (double)m->peak_bytes);
+	pyro_fmt_bytes(b2, sizeof(b2), (double)ms.total[PYRO_MEM_ALLOCATED]);
+	pyro_fmt_bytes(b3, sizeof(b3), (double)ms.total[PYRO_MEM_TEMPORARY]);
+	pyro_fmt_bytes(b4, sizeof(b4), (double)ms.total[PYRO_MEM_LEAKED]);
+	fprintf(out, "  peak %s at %.2fs; %s allocated, %s of it freed within %.0fms (churn); %s %s\n", b1,
+		(double)m->peak_time_ns / 1e9, b2, b3, (double)m->churn_ns / 1e6, b4,
+		m->flags & PYRO_MEM_ENDED ? "still held at exit" : "held when recording stopped");
+	put_mem_lines(out, v, &ms, PYRO_MEM_AT_PEAK, "Memory held at the peak, by line", top);
+	if (ms.nsite_order[PYRO_MEM_AT_PEAK]) {
+		fprintf(out, "\nMemory held at the peak, by stack\n  %10s %6s  %s\n", "bytes", "share", "stack (outermost first)");
+		for (i = 0; i < ms.nsite_order[PYRO_MEM_AT_PEAK] && i < top; i++) {
+			const struct pyro_mem_site *s = &m->sites[ms.site_order[PYRO_MEM_AT_PEAK][i]];
+
+			pyro_fmt_bytes(b1, sizeof(b1), (double)s->peak_bytes);
+			fprintf(out, "  %10s %5.1f%%  ", b1, pyro_pct(s->peak_bytes, ms.total[PYRO_MEM_AT_PEAK]));
+			put_mem_stack(out, v, s->stack);
+		}
+	}
+	put_mem_lines(out, v, &ms, PYRO_MEM_ALLOCATED, "Memory allocated, by line", top);
+	if (ms.nleaks) {
+		fprintf(out, "\nLeak candidates (%s, most first; growth: the trend of what it held)\n  %10s %12s  %s\n",
+			m->flags & PYRO_MEM_ENDED ? "still held at exit" : "held when recording stopped", "held",
+			"growth", "stack (outermost first)");
+		for (i = 0; i < ms.nleaks && i < top; i++) {
+			const struct pyro_mem_leak *l = &ms.leaks[i];
+
+			pyro_fmt_bytes(b1, sizeof(b1), (double)l->held);
+			pyro_fmt_bytes(b2, sizeof(b2), l->growth > 0 ? l->growth : 0);
+			fprintf(out, "  %10s %10s/s  ", b1, b2);
+			put_mem_stack(out, v, m->sites[l->site].stack);
+		}
+	}
+	pyro_mem_stats_release(&ms);
+	return 0;
+}
+
 int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
 	const struct pyro_profile *p = v->p;
@@ -246,8 +359,11 @@ int pyro_render_text(const struct pyro_view *v, const struct pyro_render_opts *o
 		fprintf(out, "  target exited with status %llu\n", (unsigned long long)(p->end.exit_status - 1));
 	if (put_threads(v, top, out) < 0)
 		goto oom;
+	if (put_memory(out, v, top) < 0)
+		goto oom;
 	if (!v->total_ns) {
-		fprintf(out, "\nNo Python samples were recorded.\n");
+		if (!p->memory.present)
+			fprintf(out, "\nNo Python samples were recorded.\n");
 		goto out;
 	}
 

@@ -1016,6 +1016,10 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 	end.duration_ns = res->duration_ns;
 	end.exit_status = res->child_exit >= 0 ? (uint64_t)res->child_exit + 1 : 0;
 	update_threads(&r);
+	if (o->before_close && o->before_close(&r.writer, r.t0_real, o->before_close_arg) < 0) {
+		pyro_err_print();
+		pyro_err_clear();
+	}
 	{
 		int crc = pyro_writer_close(&r.writer, &end);
 

@@ -11,6 +11,8 @@
 #ifndef PYRO_SAMPLER_SAMPLER_H
 #define PYRO_SAMPLER_SAMPLER_H
 
+#include "profile/profile.h"
+
 #include <limits.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -38,6 +40,11 @@ struct sampler_opts {
 	int status_line;        /* draw a status line on stderr */
 	int blocking;           /* stop the target's threads for each sample (ptrace) */
 	int subprocesses;       /* follow the target's descendants and sample the Python ones */
+	/* Called once recording ends, before the end chunk, with the writer and
+	 * the recording's start (Unix ns): record --memory merges the agent's
+	 * file there. A failure is reported but the profile is still closed. */
+	int (*before_close)(struct pyro_writer *w, uint64_t start_real_ns, void *arg);
+	void *before_close_arg;
 };
 
 struct sampler_result {
