@@ -20,7 +20,8 @@ def run(pyrometer, *args):
 
 @pytest.mark.parametrize("command, must_mention", [
     ([], ["record", "report"]),
-    (["record"], ["-o", "-r", "--duration", "--mode", "-p"]),
+    (["record"], ["-o", "-r", "--duration", "--mode", "-p", "--memory[=HOW]", "exact", "native",
+                  "--memory-sample"]),
     (["report"], ["--format", "collapsed"]),
 ], ids=["pyrometer", "record", "report"])
 def test_help_exits_0_and_prints_usage(pyrometer, command, must_mention):
