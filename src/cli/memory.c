@@ -282,7 +282,9 @@ int cli_memory_prepare(struct cli_memory *m, char *const argv[])
 	if (which(argv[0], path, sizeof(path)) == 0 && strcmp(path, python) != 0 &&
 	    agent_key(python, dir, sizeof(dir), m->version, sizeof(m->version)) < 0) {
 		pyro_err_clear();
-		snprintf(python, sizeof(python), "%s", path);
+		if (strlen(path) >= sizeof(python))
+			return pyro_err_set(ENAMETOOLONG, "--memory: %s: path too long", argv[0]);
+		memcpy(python, path, strlen(path) + 1);
 	}
 	rc = cli_agent_find(python, m->native, dir, sizeof(dir), m->version, sizeof(m->version));
 	if (rc < 0)
