@@ -7,6 +7,12 @@
  * position ("id"). The call tree is a flat list of nodes with parent ids
  * (a parent before its children), so that 8000-deep recursion does not
  * become 8000-deep JSON nesting that readers refuse.
+ *
+ * Memory (record --memory) is one "memory" object, present only when the
+ * profile has it: the agent's flags, totals, each site with its stack as
+ * frames ({"function": id, "line": n}, root first, as "lines" names them;
+ * [] when no Python frame was running) sorted by bytes allocated, and the
+ * timeline of live and resident bytes.
  */
 #include "analysis/stats.h"
 #include "analysis/tree.h"
@@ -17,6 +23,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define REPORT_VERSION 1
 
@@ -121,6 +128,123 @@ static void put_threads(FILE *out, const struct pyro_view *v)
 	fputs("]", out);
 }
 
+/* Sort keys for qsort's comparator (reports are single-threaded). */
+static const struct pyro_mem_site *sorting_sites;
+
+static int site_order(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t bx = sorting_sites[x].alloc_bytes, by = sorting_sites[y].alloc_bytes;
+
+	if (bx != by)
+		return bx > by ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static void put_flag(FILE *out, const char *name, int on)
+{
+	fprintf(out, ",\"%s\":%s", name, on ? "true" : "false");
+}
+
+/* The "memory" object; fn_id maps view functions to their "functions" id.
+ * Returns 0 or -ENOMEM (nothing written then). */
+static int put_memory(FILE *out, const struct pyro_view *v, const uint32_t *fn_id)
+{
+	const struct pyro_profile *p = v->p;
+	const struct pyro_memory *m = &p->memory;
+	uint64_t alloc = 0, freed = 0, temp = 0, live = 0;
+	uint32_t *order, *chain;
+	size_t i;
+
+	order = malloc((m->nsites + 1) * sizeof(*order));
+	chain = malloc((v->max_depth + 1) * sizeof(*chain));
+	if (!order || !chain) {
+		free(order);
+		free(chain);
+		return -ENOMEM;
+	}
+	for (i = 0; i < m->nsites; i++) {
+		order[i] = (uint32_t)i;
+		alloc += m->sites[i].alloc_bytes;
+		freed += m->sites[i].freed_bytes;
+		temp += m->sites[i].temp_bytes;
+		live += m->sites[i].live_bytes;
+	}
+	sorting_sites = m->sites;
+	if (m->nsites)
+		qsort(order, m->nsites, sizeof(*order), site_order);
+
+	fputs(",\n\"memory\":{\"exact\":", out);
+	fputs(m->flags & PYRO_MEM_EXACT ? "true" : "false", out);
+	put_flag(out, "native", m->flags & PYRO_MEM_NATIVE);
+	put_flag(out, "ended", m->flags & PYRO_MEM_ENDED);
+	put_flag(out, "disabled", m->flags & PYRO_MEM_DISABLED);
+	fputs(",\"message\":", out);
+	if (m->message[0])
+		pyro_json_strn(out, m->message, strnlen(m->message, sizeof(m->message)));
+	else
+		fputs("null", out);
+	fputs(",\"sample_bytes\":", out);
+	pyro_json_u64(out, m->sample_bytes);
+	fputs(",\"peak_bytes\":", out);
+	pyro_json_u64(out, m->peak_bytes);
+	fputs(",\"peak_time_s\":", out);
+	pyro_json_double(out, m->peak_time_ns / 1e9, 12);
+	fputs(",\"totals\":{\"allocated\":", out);
+	pyro_json_u64(out, alloc);
+	fputs(",\"freed\":", out);
+	pyro_json_u64(out, freed);
+	fputs(",\"temporary\":", out);
+	pyro_json_u64(out, temp);
+	fputs(",\"leaked\":", out);
+	pyro_json_u64(out, live);
+	fputs("},\"sites\":[", out);
+	for (i = 0; i < m->nsites; i++) {
+		const struct pyro_mem_site *s = &m->sites[order[i]];
+		uint32_t d = 0, k;
+
+		if (s->stack < p->nstacks)
+			d = pyro_view_frames(v, s->stack, chain);
+		fputs(i ? ",\n{\"stack\":[" : "\n{\"stack\":[", out);
+		for (k = 0; k < d; k++) {
+			fputs(k ? ",{\"function\":" : "{\"function\":", out);
+			pyro_json_u64(out, fn_id[v->fn_of[chain[k]]]);
+			fputs(",\"line\":", out);
+			pyro_json_i64(out, p->frames[chain[k]].line);
+			putc_unlocked('}', out);
+		}
+		fputs("],\"allocs\":", out);
+		pyro_json_u64(out, s->allocs);
+		fputs(",\"allocated\":", out);
+		pyro_json_u64(out, s->alloc_bytes);
+		fputs(",\"freed\":", out);
+		pyro_json_u64(out, s->freed_bytes);
+		fputs(",\"temporary\":", out);
+		pyro_json_u64(out, s->temp_bytes);
+		fputs(",\"leaked\":", out);
+		pyro_json_u64(out, s->live_bytes);
+		fputs(",\"at_peak\":", out);
+		pyro_json_u64(out, s->peak_bytes);
+		putc_unlocked('}', out);
+	}
+	fputs("],\n\"timeline\":[", out);
+	for (i = 0; i < m->npoints; i++) {
+		const struct pyro_mem_point *pt = &m->points[i];
+
+		fputs(i ? ",[" : "[", out);
+		pyro_json_double(out, pt->time_ns / 1e9, 12);
+		putc_unlocked(',', out);
+		pyro_json_u64(out, pt->live_bytes);
+		putc_unlocked(',', out);
+		pyro_json_u64(out, pt->rss_bytes);
+		putc_unlocked(']', out);
+	}
+	fputs("]}", out);
+	free(order);
+	free(chain);
+	return 0;
+}
+
 int pyro_render_json(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
 	const struct pyro_profile *p = v->p;
@@ -201,7 +325,12 @@ int pyro_render_json(const struct pyro_view *v, const struct pyro_render_opts *o
 		pyro_json_totals(out, &t);
 		putc_unlocked('}', out);
 	}
-	fputs("]}\n", out);
+	putc_unlocked(']', out);
+	if (p->memory.present && put_memory(out, v, fn_id) < 0) {
+		rc = pyro_err_set(ENOMEM, "out of memory writing the JSON report");
+		goto out;
+	}
+	fputs("}\n", out);
 	if (ferror(out))
 		rc = pyro_err_set(EIO, "cannot write the JSON report");
 out:

@@ -12,6 +12,16 @@
  * (counts and times are written as their 64-bit patterns, never
  * overflowing).
  *
+ * Memory (record --memory) adds three sample types after the time, in
+ * go tool pprof's heap-profile names: alloc_objects and alloc_space (all
+ * allocations of a stack) and inuse_space, which holds the bytes a stack
+ * held at the moment of the peak: Go's inuse_space is what the heap holds
+ * at one moment, and the peak is the moment that sizes a process. Each
+ * memory site is one more Sample (its stack, 0 for the CPU types, no
+ * thread: the agent does not record one); CPU samples have 0 for the
+ * memory types. A site with no Python frame is one frame,
+ * "(no Python frame)".
+ *
  * Field numbers below are profile.proto's.
  */
 #include "render/render.h"
@@ -139,6 +149,19 @@ static void put_label(struct pyro_buf *b, struct pyro_buf *sub, uint64_t key, un
 	put_sub(b, PB_S_LABEL, sub);
 }
 
+/* A Sample's values, packed. */
+static void put_values(struct pyro_buf *b, const uint64_t *vals, size_t n)
+{
+	size_t i, len = 0;
+
+	for (i = 0; i < n; i++)
+		len += varint_len(vals[i]);
+	put_tag(b, PB_S_VALUE, WIRE_LEN);
+	pyro_buf_uvarint(b, len);
+	for (i = 0; i < n; i++)
+		pyro_buf_uvarint(b, vals[i]);
+}
+
 /* Gzip the len bytes at data to out. Returns 0 or negative with the message set. */
 static int gzip_to(const uint8_t *data, size_t len, FILE *out)
 {
@@ -186,7 +209,9 @@ out:
 int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
 	const struct pyro_profile *p = v->p;
-	const int cpu = p->header.mode == PYRO_MODE_CPU;
+	const struct pyro_memory *m = &p->memory;
+	const int cpu = p->header.mode == PYRO_MODE_CPU, mem = m->present;
+	const size_t nvals = mem ? 5 : 2; /* samples, time, then alloc_objects, alloc_space, inuse_space */
 	struct strtab st;
 	struct pyro_buf msg, sub, ids, rec, sysnames; /* rec: the Sample or Location being built */
 	size_t *sysoff = NULL;
@@ -194,7 +219,8 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	char *pyver = NULL;
 	struct pyro_buf cmdline;
 	uint64_t s_samples, s_count, s_time, s_ns, s_tid, s_tname, s_interp = 0, s_id = 0, s_pid = 0;
-	uint64_t duration, nlocs = 0, vals[2];
+	uint64_t s_alloc_objects = 0, s_alloc_space = 0, s_inuse_space = 0, s_bytes = 0;
+	uint64_t duration, nlocs = 0, vals[5] = { 0 }, no_frame_loc = 0;
 	size_t i, pyver_len;
 	int rc = 0;
 
@@ -232,9 +258,20 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 		/* A unit keeps interpreter 0 (num 0 without a unit reads as absent). */
 		s_id = str_cstr(&st, "id");
 	}
+	if (mem) {
+		s_alloc_objects = str_cstr(&st, "alloc_objects");
+		s_alloc_space = str_cstr(&st, "alloc_space");
+		s_inuse_space = str_cstr(&st, "inuse_space");
+		s_bytes = str_cstr(&st, "bytes");
+	}
 
 	put_value_type(&msg, &sub, PB_SAMPLE_TYPE, s_samples, s_count);
 	put_value_type(&msg, &sub, PB_SAMPLE_TYPE, s_time, s_ns);
+	if (mem) {
+		put_value_type(&msg, &sub, PB_SAMPLE_TYPE, s_alloc_objects, s_count);
+		put_value_type(&msg, &sub, PB_SAMPLE_TYPE, s_alloc_space, s_bytes);
+		put_value_type(&msg, &sub, PB_SAMPLE_TYPE, s_inuse_space, s_bytes);
+	}
 
 	for (i = 0; i < v->nleaves; i++) {
 		const struct pyro_view_leaf *l = &v->leaves[i];
@@ -255,10 +292,7 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 		put_bytes(&rec, PB_S_LOCATION_ID, ids.data, ids.len);
 		vals[0] = l->samples;
 		vals[1] = l->weight_ns;
-		put_tag(&rec, PB_S_VALUE, WIRE_LEN);
-		pyro_buf_uvarint(&rec, varint_len(vals[0]) + varint_len(vals[1]));
-		pyro_buf_uvarint(&rec, vals[0]);
-		pyro_buf_uvarint(&rec, vals[1]);
+		put_values(&rec, vals, nvals);
 		put_label(&rec, &sub, s_tid, PB_L_NUM, th->native_id, 0);
 		if (th->name != PYRO_NO_ID) {
 			uint64_t name = str_of(&st, p, th->name);
@@ -276,12 +310,51 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 			goto oom;
 	}
 
-	for (i = 0; i < nlocs; i++) {
-		const struct pyro_frame *f = &p->frames[frame_of_loc[i]];
+	/* A site with no Python frame gets a location of its own (frame
+	 * PYRO_NO_ID), whose function comes after the view's. */
+	vals[0] = vals[1] = 0;
+	for (i = 0; mem && i < m->nsites && !no_frame_loc; i++)
+		if (m->sites[i].stack >= p->nstacks) {
+			frame_of_loc[nlocs] = PYRO_NO_ID;
+			no_frame_loc = ++nlocs;
+		}
+	for (i = 0; mem && i < m->nsites; i++) {
+		const struct pyro_mem_site *site = &m->sites[i];
+		uint32_t d = 0, k;
 
+		if (site->stack < p->nstacks)
+			d = pyro_view_frames(v, site->stack, chain);
+		ids.len = 0;
+		for (k = d; k-- > 0;) {
+			uint32_t f = chain[k];
+
+			if (!loc_of[f]) {
+				frame_of_loc[nlocs] = f;
+				loc_of[f] = (uint32_t)++nlocs;
+			}
+			pyro_buf_uvarint(&ids, loc_of[f]);
+		}
+		if (!d)
+			pyro_buf_uvarint(&ids, no_frame_loc);
+		rec.len = 0;
+		put_bytes(&rec, PB_S_LOCATION_ID, ids.data, ids.len);
+		vals[2] = site->allocs;
+		vals[3] = site->alloc_bytes;
+		vals[4] = site->peak_bytes;
+		put_values(&rec, vals, nvals);
+		put_sub(&msg, PB_SAMPLE, &rec);
+		if (msg.oom)
+			goto oom;
+	}
+
+	for (i = 0; i < nlocs; i++) {
 		sub.len = 0;
-		put_int(&sub, PB_LINE_FUNCTION_ID, (uint64_t)v->fn_of[frame_of_loc[i]] + 1);
-		put_int(&sub, PB_LINE_LINE, (uint64_t)(int64_t)f->line);
+		if (frame_of_loc[i] == PYRO_NO_ID) {
+			put_int(&sub, PB_LINE_FUNCTION_ID, v->nfns + 1);
+		} else {
+			put_int(&sub, PB_LINE_FUNCTION_ID, (uint64_t)v->fn_of[frame_of_loc[i]] + 1);
+			put_int(&sub, PB_LINE_LINE, (uint64_t)(int64_t)p->frames[frame_of_loc[i]].line);
+		}
 		rec.len = 0;
 		put_int(&rec, PB_LOC_ID, i + 1);
 		put_sub(&rec, PB_LOC_LINE, &sub);
@@ -317,6 +390,13 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 		put_int(&sub, PB_F_START_LINE, (uint64_t)(int64_t)fn->first_line);
 		put_sub(&msg, PB_FUNCTION, &sub);
 	}
+	if (no_frame_loc) {
+		sub.len = 0;
+		put_int(&sub, PB_F_ID, v->nfns + 1);
+		put_int(&sub, PB_F_NAME, str_cstr(&st, "(no Python frame)"));
+		put_int(&sub, PB_F_SYSTEM_NAME, str_cstr(&st, "(no Python frame) (:0)"));
+		put_sub(&msg, PB_FUNCTION, &sub);
+	}
 
 	put_int(&msg, PB_TIME_NANOS, p->header.start_ns);
 	duration = p->end.present ? p->end.duration_ns : 0;
@@ -333,7 +413,8 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	pyro_buf_uvarint(&msg, varint_len(vals[0]) + varint_len(vals[1]));
 	pyro_buf_uvarint(&msg, vals[0]);
 	pyro_buf_uvarint(&msg, vals[1]);
-	put_int(&msg, PB_DEFAULT_SAMPLE_TYPE, s_time);
+	/* A memory-only recording opens on what a Go heap profile opens on. */
+	put_int(&msg, PB_DEFAULT_SAMPLE_TYPE, mem && !v->nleaves ? s_inuse_space : s_time);
 
 	if (st.oom)
 		goto oom;

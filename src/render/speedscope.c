@@ -15,10 +15,18 @@
  * they stand for stays in the thread's timeline and total. Threads that
  * have no samples are left out.
  *
+ * Memory (record --memory) adds "sampled" profiles in bytes, one sample
+ * per allocation site (its stack, root first): "memory: allocated",
+ * "memory: at peak" and, when the program's end left bytes held,
+ * "memory: leaked". Sites with no bytes of a measure are left out of its
+ * profile; a site with no Python frame is the one frame
+ * "(no Python frame)", listed after the functions.
+ *
  * Everything is streamed; memory is O(samples) for the per-thread order,
  * whatever the output size. Strings go through pyro_json_str, so markup or
  * quotes in names stay data.
  */
+#include "analysis/memory.h"
 #include "render/render.h"
 #include "render/textutil.h"
 #include "util/buf.h"
@@ -102,6 +110,64 @@ static void write_thread(const struct pyro_view *v, struct pyro_outbuf *o, const
 	PYRO_OUTBUF_LIT(o, "}");
 }
 
+/* The memory profiles, in this order. */
+static const struct {
+	const char *name;
+	enum pyro_mem_measure measure;
+} measures[] = {
+	{ "memory: allocated", PYRO_MEM_ALLOCATED },
+	{ "memory: at peak", PYRO_MEM_AT_PEAK },
+	{ "memory: leaked", PYRO_MEM_LEAKED },
+};
+
+/* One memory profile: each site's bytes of one measure. no_frame is the
+ * shared frame of sites without a Python frame; fns has room for
+ * v->max_depth ids; name is written as is (a literal). Returns 0, writing
+ * nothing, when no site has bytes of the measure (speedscope cannot show
+ * an empty profile), else 1. */
+static int write_memory(const struct pyro_view *v, struct pyro_outbuf *o, const char *name,
+			enum pyro_mem_measure measure, uint32_t no_frame, uint32_t *fns, int comma)
+{
+	const struct pyro_memory *m = &v->p->memory;
+	uint64_t total = 0, bytes;
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nsites; i++)
+		total += pyro_mem_site_bytes(&m->sites[i], measure);
+	if (!total)
+		return 0;
+	if (comma)
+		PYRO_OUTBUF_LIT(o, ",");
+	PYRO_OUTBUF_LIT(o, "\n{\"type\":\"sampled\",\"name\":\"");
+	pyro_outbuf_put(o, name, strlen(name));
+	PYRO_OUTBUF_LIT(o, "\",\"unit\":\"bytes\",\"samples\":[");
+	for (i = 0; i < m->nsites; i++) {
+		uint32_t d = 0;
+
+		if (!pyro_mem_site_bytes(&m->sites[i], measure))
+			continue;
+		if (m->sites[i].stack < v->p->nstacks)
+			d = stack_fns(v, m->sites[i].stack, fns);
+		else
+			fns[d++] = no_frame;
+		write_stack(o, fns, d, n++ > 0);
+	}
+	PYRO_OUTBUF_LIT(o, "],\"weights\":[");
+	n = 0;
+	for (i = 0; i < m->nsites; i++) {
+		bytes = pyro_mem_site_bytes(&m->sites[i], measure);
+		if (!bytes)
+			continue;
+		if (n++)
+			PYRO_OUTBUF_LIT(o, ",");
+		pyro_outbuf_u64(o, bytes);
+	}
+	PYRO_OUTBUF_LIT(o, "],\"startValue\":0,\"endValue\":");
+	pyro_outbuf_u64(o, total);
+	PYRO_OUTBUF_LIT(o, "}");
+	return 1;
+}
+
 int pyro_render_speedscope(const struct pyro_view *v, const struct pyro_render_opts *o, FILE *out)
 {
 	const struct pyro_profile *p = v->p;
@@ -110,7 +176,7 @@ int pyro_render_speedscope(const struct pyro_view *v, const struct pyro_render_o
 	uint32_t *order = NULL, *cur = NULL, *pend = NULL;
 	uint64_t *weights = NULL;
 	size_t *first = NULL, i, maxn = 0, nprof = 0;
-	int rc = 0;
+	int rc = 0, no_frame = 0;
 
 	(void)o;
 	pyro_buf_init(&label);
@@ -146,6 +212,10 @@ int pyro_render_speedscope(const struct pyro_view *v, const struct pyro_render_o
 		}
 		putc_unlocked('}', out);
 	}
+	for (i = 0; p->memory.present && i < p->memory.nsites && !no_frame; i++)
+		no_frame = p->memory.sites[i].stack >= p->nstacks;
+	if (no_frame)
+		fputs(v->nfns ? ",\n{\"name\":\"(no Python frame)\"}" : "\n{\"name\":\"(no Python frame)\"}", out);
 	fputs("]},\"profiles\":[", out);
 	for (i = 0; i < p->nthreads; i++) {
 		size_t n = first[i + 1] - first[i];
@@ -158,6 +228,16 @@ int pyro_render_speedscope(const struct pyro_view *v, const struct pyro_render_o
 		fputs(nprof++ ? ",\n{\"type\":\"sampled\",\"name\":" : "\n{\"type\":\"sampled\",\"name\":", out);
 		pyro_json_strn(out, (const char *)label.data, label.len);
 		write_thread(v, &ob, order + first[i], n, weights, cur, pend);
+		pyro_outbuf_flush(&ob);
+	}
+	for (i = 0; p->memory.present && i < sizeof(measures) / sizeof(measures[0]); i++) {
+		const char *name = measures[i].name;
+
+		/* Bytes still held are leaked only when the program's end was seen. */
+		if (measures[i].measure == PYRO_MEM_LEAKED && !(p->memory.flags & PYRO_MEM_ENDED))
+			name = "memory: held when last seen";
+		if (write_memory(v, &ob, name, measures[i].measure, (uint32_t)v->nfns, cur, nprof > 0))
+			nprof++;
 		pyro_outbuf_flush(&ob);
 	}
 	fputs("]}\n", out);

@@ -331,14 +331,17 @@ def lstring(s):
 
 def write_pyro(path, strings, frames, stacks, threads, samples, argv=("python3",), rate_hz=1000,
                mode=0, python="3.12.1", producer="handmade", pid=4242,
-               start_ns=1700000000000000000, end=True):
+               start_ns=1700000000000000000, end=True, memory=None):
     """Write a .pyro file. frames: (name, file, first_line, line) string ids; stacks:
     (parent or None, frame); threads: (native_id, name id or None, interp); samples:
     (thread, stack or None, time_ns, weight_ns) in time order; mode 0 wall, 1 cpu. With
-    end=False there is no END chunk, as when the recorder was killed."""
+    end=False there is no END chunk, as when the recorder was killed. memory (format 1.3):
+    a dict of flags, sample_bytes, peak_bytes, peak_time_ns, sites: [(stack or None,
+    allocs, alloc_bytes, freed_bytes, temp_bytes, live_bytes, peak_bytes)] and points:
+    [(time_ns, live_bytes, rss_bytes)] in time order."""
     def chunk(kind, payload):
         return uvarint(kind) + uvarint(len(payload)) + payload
-    out = bytearray(b"\x89PYRO\r\n\x1a\x01\x01L\x00")
+    out = bytearray(b"\x89PYRO\r\n\x1a\x01" + (b"\x03" if memory else b"\x01") + b"L\x00")
     out += chunk(1, lstring(producer) + lstring(python) + uvarint(len(argv)) +
                  b"".join(lstring(a) for a in argv) + uvarint(pid) + uvarint(start_ns) +
                  uvarint(mode) + uvarint(rate_hz))
@@ -357,6 +360,18 @@ def write_pyro(path, strings, frames, stacks, threads, samples, argv=("python3",
                  uvarint(time_ns - last) + uvarint(weight))
         last = time_ns
     out += chunk(6, uvarint(len(samples)) + body)
+    if memory:
+        sites = memory["sites"]
+        out += chunk(11, uvarint(memory["peak_time_ns"]) + uvarint(len(sites)) + b"".join(
+            uvarint(0 if s[0] is None else s[0] + 1) + b"".join(uvarint(n) for n in s[1:]) for s in sites))
+        pts, prev = bytearray(), 0
+        for t, live, rss in memory["points"]:
+            pts += uvarint(t - prev) + uvarint(live) + uvarint(rss)
+            prev = t
+        out += chunk(12, uvarint(len(memory["points"])) + pts)
+        out += chunk(10, b"".join(uvarint(memory.get(k, 0)) for k in (
+            "flags", "sample_bytes", "churn_ns", "offset_ns", "peak_bytes", "peak_time_ns", "time_ns")) +
+            lstring(memory.get("message", "")))
     if end:
         out += chunk(7, uvarint(len(samples)) + uvarint(0) + uvarint(last) + uvarint(1))
     Path(path).write_bytes(bytes(out))

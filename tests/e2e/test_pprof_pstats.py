@@ -10,7 +10,8 @@ calls, self and total seconds, recursion counted once in total time).
 Three profiles: a synthetic one with hostile names (each sample weighs 1 ms, so totals
 are exact), the real recording of threads.py, and a small hand-made .pyro written here
 (cpu mode, named threads, two interpreters, recursion, a sample with no Python frames)
-whose every expected number is worked out below.
+whose every expected number is worked out below. And one recording with --memory, whose
+allocations `go tool pprof -sample_index=alloc_space` (and inuse_space) must show.
 """
 import collections
 import json
@@ -21,7 +22,7 @@ import subprocess
 
 import pytest
 
-from e2e_util import describe, parse_collapsed, report, write_pyro
+from e2e_util import TARGETS, describe, parse_collapsed, record, report, write_pyro
 
 RUN_TIMEOUT = 120
 SYNTH_SAMPLES = 3000
@@ -297,6 +298,35 @@ def test_pprof_hand_made_cpu_profile_labels(pyrometer, tmp_path):
     assert all(loc.file == "/app/main.py" for loc in locations.values())
     top = go_pprof(env, pb, "-top", "-unit=ns")
     assert top_total(top) == HAND_TOTAL_NS and "Type: cpu" in top
+
+
+# "  100567760B 49.59% 99.52%  101323856B 49.96%  leak" (-top -unit=B)
+TOP_ROW_RE = re.compile(r"^ *(\d+)B +\S+% +\S+% +(\d+)B +\S+% +(.+)$", re.M)
+
+
+def test_pprof_memory_sample_types(pyrometer, tmp_path):
+    """mem_leak.py: leak() allocates 100 MB and keeps it, churn() allocates as much and
+    frees it. Recorded exactly (every allocation), so the bytes do not depend on
+    sampling; one CPython (python3, the one `make` builds the agent for) is enough."""
+    env = go_env(tmp_path)
+    python = shutil.which("python3")
+    if not python:
+        pytest.skip("no python3 on PATH to record with")
+    rec = record(pyrometer, tmp_path / "leak.pyro", [python, TARGETS / "mem_leak.py"],
+                 extra=["--memory=exact"]).check()
+    pb = render(pyrometer, rec.path, "pprof", tmp_path / "leak.pb.gz")
+    assert "samples/count wall/nanoseconds[dflt] alloc_objects/count alloc_space/bytes " \
+        "inuse_space/bytes" in go_pprof(env, pb, "-raw")
+    for index, leak_bytes, churn_bytes in (("alloc_space", 100e6, 100e6), ("inuse_space", 100e6, None)):
+        top = go_pprof(env, pb, "-sample_index=" + index, "-top", "-unit=B")
+        assert "Type: " + index in top, top
+        cum = {name: int(c) for _, c, name in TOP_ROW_RE.findall(top)}
+        for fn, want in (("leak", leak_bytes), ("churn", churn_bytes)):
+            if want:
+                assert abs(cum.get(fn, 0) - want) <= 0.1 * want, \
+                    "%s of %s: %r bytes, want about %d\n%s" % (index, fn, cum.get(fn), want, top)
+    # CPU samples keep their types, and the time stays the default.
+    assert "Type: wall" in go_pprof(env, pb, "-top")
 
 
 # --- pstats ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_util import REPO, TARGETS, describe, marker_line, parse_collapsed, report
+from e2e_util import REPO, TARGETS, describe, marker_line, parse_collapsed, report, write_pyro
 
 jsonschema = pytest.importorskip("jsonschema", reason="python3-jsonschema is not installed (apt-get install python3-jsonschema)")
 
@@ -130,6 +130,32 @@ def test_hostile_names_survive_json_exactly(pyrometer, synth_profile, tmp_path):
     names = {f["name"] for f in json.loads(text)["functions"]}
     assert {"<img src=x onerror=alert(1)>", "</script><script>alert(2)</script>", "new\nline",
             'quote"and\\back', "caf\u00e9_\u65e5\u672c", "line\u2028sep"} <= names
+
+
+def test_json_memory(pyrometer, tmp_path):
+    """A hand-made profile with memory (format 1.3) and no CPU samples: the memory object
+    validates and holds the file's numbers; sites by bytes allocated, stacks root first."""
+    ms = 10**6
+    memory = dict(flags=1 | 4, sample_bytes=1, peak_bytes=3000, peak_time_ns=15 * ms, time_ns=20 * ms,
+                  sites=[(1, 3, 2000, 500, 500, 1500, 2000), (None, 1, 1000, 0, 0, 1000, 1000),
+                         (0, 5, 5000, 5000, 4000, 0, 0)],
+                  points=[(5 * ms, 100, 10000), (15 * ms, 3000, 0)])
+    path = write_pyro(tmp_path / "mem.pyro", ["<module>", "a.py", "f"], [(0, 1, 1, 5), (2, 1, 10, 12)],
+                      [(None, 0), (0, 1)], [(100, None, 0)], [], memory=memory)
+    doc = json_report(pyrometer, path)
+    m = doc["memory"]
+    ids = {f["id"]: f["name"] for f in doc["functions"]}
+    assert (m["exact"], m["native"], m["ended"], m["disabled"], m["message"]) == (True, False, True, False, None)
+    assert (m["sample_bytes"], m["peak_bytes"], m["peak_time_s"]) == (1, 3000, 0.015)
+    assert m["totals"] == {"allocated": 8000, "freed": 5500, "temporary": 4500, "leaked": 2500}
+    sites = [([(ids[fr["function"]], fr["line"]) for fr in s["stack"]],
+              s["allocs"], s["allocated"], s["freed"], s["temporary"], s["leaked"], s["at_peak"]) for s in m["sites"]]
+    assert sites == [([("<module>", 5)], 5, 5000, 5000, 4000, 0, 0),
+                     ([("<module>", 5), ("f", 12)], 3, 2000, 500, 500, 1500, 2000),
+                     ([], 1, 1000, 0, 0, 1000, 1000)]
+    assert m["timeline"] == [[0.005, 100, 10000], [0.015, 3000, 0]]
+    assert "memory" not in json_report(pyrometer, write_pyro(tmp_path / "cpu.pyro", ["f", "a.py"], [(0, 1, 1, 2)],
+                                                            [(None, 0)], [(1, None, 0)], [(0, 0, 10 * ms, ms)]))
 
 
 def parse_tree(text):

@@ -277,6 +277,42 @@ def test_speedscope_stacks_agree_with_collapsed(pyrometer, synth_profile, real_p
             assert abs(got[key] / 1000 - want[key]) <= 1 + len(prof.samples), key
 
 
+def test_speedscope_memory_profiles(pyrometer, tmp_path):
+    """A hand-made profile with memory (format 1.3): after the thread, one profile in bytes
+    per measure, a sample per site with bytes of it; a site with no Python frame is one
+    frame; the file validates; no leaked profile when nothing is held at the end."""
+    strings = ["<module>", "a.py", "f", "g"]
+    frames = [(0, 1, 1, 5), (2, 1, 10, 12), (3, 1, 20, 22)]
+    stacks = [(None, 0), (0, 1), (1, 2)]  # <module>; <module> > f; <module> > f > g
+    # (stack, allocs, allocated, freed, temporary, live at the end, live at the peak)
+    sites = [(1, 3, 2000, 500, 500, 1500, 2000), (None, 1, 1000, 0, 0, 1000, 1000),
+             (2, 5, 5000, 5000, 5000, 0, 0)]
+    memory = dict(flags=4, sample_bytes=1, peak_bytes=3000, peak_time_ns=15 * MS, time_ns=20 * MS,
+                  sites=sites, points=[(5 * MS, 100, 10000), (15 * MS, 3000, 20000)])
+    path = write_pyro(tmp_path / "mem.pyro", strings, frames, stacks, [(100, None, 0)],
+                      [(0, 1, 10 * MS, 10 * MS)], memory=memory)
+    out = tmp_path / "mem.speedscope.json"
+    doc = render(pyrometer, path, "speedscope", out)
+    if SCHEMA.is_file():
+        import jsonschema
+        jsonschema.validate(json.loads(out.read_text(encoding="utf-8")), json.loads(SCHEMA.read_text()))
+    names = [f["name"] for f in doc["shared"]["frames"]]
+    got = {p["name"]: (p["unit"], [(tuple(names[i] for i in st), w) for st, w in zip(p["samples"], p["weights"])],
+                       p["endValue"]) for p in doc["profiles"]}
+    f, g, none = ("<module>", "f"), ("<module>", "f", "g"), ("(no Python frame)",)
+    assert got == {
+        "thread 100": ("nanoseconds", [(f, 10 * MS)], 10 * MS),
+        "memory: allocated": ("bytes", [(f, 2000), (none, 1000), (g, 5000)], 8000),
+        "memory: at peak": ("bytes", [(f, 2000), (none, 1000)], 3000),
+        "memory: leaked": ("bytes", [(f, 1500), (none, 1000)], 2500),
+    }
+    # Nothing held at the end: no leaked profile.
+    memory["sites"] = [sites[2]]
+    path = write_pyro(tmp_path / "mem0.pyro", strings, frames, stacks, [(100, None, 0)], [], memory=memory)
+    doc = render(pyrometer, path, "speedscope", tmp_path / "mem0.speedscope.json")
+    assert [p["name"] for p in doc["profiles"]] == ["memory: allocated"]
+
+
 # --- chrome ---------------------------------------------------------------------------------
 
 REQUIRED = {
