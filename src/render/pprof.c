@@ -163,6 +163,22 @@ static void put_values(struct pyro_buf *b, const uint64_t *vals, size_t n)
 }
 
 /* Gzip the len bytes at data to out. Returns 0 or negative with the message set. */
+/* A sample's location ids, leaf first (chain is root first), giving each
+ * frame met for the first time the next location id. */
+static void put_location_ids(struct pyro_buf *ids, const uint32_t *chain, uint32_t d, uint32_t *loc_of,
+			     uint32_t *frame_of_loc, uint64_t *nlocs)
+{
+	while (d-- > 0) {
+		uint32_t f = chain[d];
+
+		if (!loc_of[f]) {
+			frame_of_loc[*nlocs] = f;
+			loc_of[f] = (uint32_t)++*nlocs;
+		}
+		pyro_buf_uvarint(ids, loc_of[f]);
+	}
+}
+
 static int gzip_to(const uint8_t *data, size_t len, FILE *out)
 {
 	uint8_t chunk[16384];
@@ -276,18 +292,10 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 	for (i = 0; i < v->nleaves; i++) {
 		const struct pyro_view_leaf *l = &v->leaves[i];
 		const struct pyro_thread *th = &p->threads[l->thread];
-		uint32_t d = pyro_view_frames(v, l->stack, chain), k;
+		uint32_t d = pyro_view_frames(v, l->stack, chain);
 
 		ids.len = 0;
-		for (k = d; k-- > 0;) {
-			uint32_t f = chain[k];
-
-			if (!loc_of[f]) {
-				frame_of_loc[nlocs] = f;
-				loc_of[f] = (uint32_t)++nlocs;
-			}
-			pyro_buf_uvarint(&ids, loc_of[f]);
-		}
+		put_location_ids(&ids, chain, d, loc_of, frame_of_loc, &nlocs);
 		rec.len = 0;
 		put_bytes(&rec, PB_S_LOCATION_ID, ids.data, ids.len);
 		vals[0] = l->samples;
@@ -320,20 +328,12 @@ int pyro_render_pprof(const struct pyro_view *v, const struct pyro_render_opts *
 		}
 	for (i = 0; mem && i < m->nsites; i++) {
 		const struct pyro_mem_site *site = &m->sites[i];
-		uint32_t d = 0, k;
+		uint32_t d = 0;
 
 		if (site->stack < p->nstacks)
 			d = pyro_view_frames(v, site->stack, chain);
 		ids.len = 0;
-		for (k = d; k-- > 0;) {
-			uint32_t f = chain[k];
-
-			if (!loc_of[f]) {
-				frame_of_loc[nlocs] = f;
-				loc_of[f] = (uint32_t)++nlocs;
-			}
-			pyro_buf_uvarint(&ids, loc_of[f]);
-		}
+		put_location_ids(&ids, chain, d, loc_of, frame_of_loc, &nlocs);
 		if (!d)
 			pyro_buf_uvarint(&ids, no_frame_loc);
 		rec.len = 0;
