@@ -34,6 +34,8 @@
 
 #define WINDOW_MAX 600
 #define TOP_MAX_RATE 10000
+/* How long every round may fail to read the target before top gives up. */
+#define TOP_FAILING_NS 2000000000ull
 
 static volatile sig_atomic_t stop_signal;
 
@@ -477,7 +479,7 @@ int cmd_top(int argc, char **argv)
 	struct top tp;
 	struct sigaction sa;
 	double rate = 100, interval = 1, window = 10, duration = 0;
-	uint64_t start, next, next_draw, next_bucket_at, period;
+	uint64_t start, next, next_draw, next_bucket_at, period, failing_since = 0;
 	pid_t pid = 0, child = 0;
 	int c, rc = 0, code = 0, attached = 0, quit = 0, st;
 
@@ -567,8 +569,20 @@ int cmd_top(int argc, char **argv)
 		if (rc == -ESRCH)
 			break; /* the target exited */
 		if (rc < 0) {
-			code = 1;
-			break;
+			/* A round can read the target mid-change (the loader still
+			 * mapping libpython, an interpreter being created): count
+			 * it, as record does, and give up only when every round
+			 * has failed for TOP_FAILING_NS. */
+			tp.errors++;
+			tp.thread_samples++;
+			if (!failing_since)
+				failing_since = now;
+			if (now - failing_since >= TOP_FAILING_NS) {
+				code = 1;
+				break;
+			}
+		} else {
+			failing_since = 0;
 		}
 		if (tp.tty && poll(&pfd, 1, 0) > 0 && read(STDIN_FILENO, &key, 1) == 1) {
 			if ((quit = on_key(&tp, key)))

@@ -250,13 +250,17 @@ static int read_layout(struct cpy_target *t, const struct elf_file *e, uint64_t 
 	return 0;
 }
 
-/* Whether the runtime found in t lists at least one interpreter. */
+/* Whether the runtime found in t lists at least one interpreter. While the
+ * loader is still mapping libpython, the runtime's address can show bytes of
+ * the file rather than its zeroed .bss: a head that is not a pointer to an
+ * aligned, readable interpreter state is not one yet. */
 static int has_interpreters(struct cpy_target *t)
 {
-	uint64_t head = 0;
+	uint64_t head = 0, threads = 0;
 
 	return proc_read_direct(&t->mem, t->runtime_addr + t->layout.runtime.interpreters_head, &head, 8) == 0 &&
-	       head != 0;
+	       head != 0 && (head & 7) == 0 &&
+	       proc_read_direct(&t->mem, head + t->layout.interp.threads_head, &threads, 8) == 0 && (threads & 7) == 0;
 }
 
 /* Read the version and choose the layout of one mapped file. Returns 0, 1

@@ -67,8 +67,9 @@ enum pyro_time {
 	PYRO_TIME_GIL_HELD,
 	PYRO_TIME_GIL_WAIT,
 	PYRO_TIME_IDLE,         /* sleeping, disk wait, stopped */
+	PYRO_TIME_NO_PYTHON,    /* not idle, with no Python frame to record (1.3) */
 };
-#define PYRO_TIMES 5
+#define PYRO_TIMES 6
 enum pyro_frame_kind { PYRO_FRAME_PYTHON = 0, PYRO_FRAME_NATIVE = 1 };
 
 struct pyro_header {
@@ -102,6 +103,7 @@ struct pyro_thread {
 	int64_t interp;        /* the interpreter's id: 0 the main one (format 1.1) */
 	uint64_t pid;          /* its process (format 1.2; 0: the header's) */
 	uint64_t times_ns[PYRO_TIMES]; /* enum pyro_time (1.2; all 0 when unknown) */
+	uint8_t ntimes;        /* how many of them the file gave */
 };
 
 struct pyro_sample {

@@ -252,6 +252,7 @@ static int parse_thread_updates(struct pyro_cursor *c, struct pyro_profile *p)
 			return pyro_cursor_fail(c, "a time count that fits the chunk");
 		if (name)
 			p->threads[thread].name = (uint32_t)(name - 1);
+		p->threads[thread].ntimes = (uint8_t)(ntimes < PYRO_TIMES ? ntimes : PYRO_TIMES);
 		for (k = 0; k < ntimes; k++) {
 			if (pyro_cursor_uvarint(c, &v, "thread time") < 0)
 				return -1;

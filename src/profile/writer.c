@@ -215,6 +215,7 @@ void pyro_writer_thread_update(struct pyro_writer *w, uint32_t thread, uint32_t 
 	}
 	if (times_ns && memcmp(t->times_ns, times_ns, sizeof(t->times_ns)) != 0) {
 		memcpy(t->times_ns, times_ns, sizeof(t->times_ns));
+		t->ntimes = PYRO_TIMES;
 		w->thread_dirty[thread] = 1;
 	}
 }

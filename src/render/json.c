@@ -112,10 +112,11 @@ static void put_threads(FILE *out, const struct pyro_view *v)
 		fputs(",\"seen\":", out);
 		if (t->times_ns[PYRO_TIME_OBSERVED]) {
 			static const char *const names[PYRO_TIMES] = { "observed_ns", "running_ns", "gil_held_ns",
-									"gil_wait_ns", "idle_ns" };
+									"gil_wait_ns", "idle_ns", "no_python_ns" };
 			size_t k;
 
-			for (k = 0; k < PYRO_TIMES; k++) {
+			/* Files before no_python_ns leave it out, rather than 0. */
+			for (k = 0; k < PYRO_TIMES && (k < PYRO_TIME_NO_PYTHON || k < t->ntimes); k++) {
 				fprintf(out, "%s\"%s\":", k ? "," : "{", names[k]);
 				pyro_json_u64(out, t->times_ns[k]);
 			}

@@ -313,9 +313,16 @@ static int is_idle(enum cpy_activity a)
 }
 
 /* Add a round to a thread's times by what it was doing. */
-static void count_time(struct tracked_thread *tt, enum cpy_activity act, int gil, uint64_t wall)
+static void count_time(struct tracked_thread *tt, const struct cpy_thread *th, enum cpy_activity act,
+		       uint64_t wall)
 {
+	int gil = th->gil;
+
 	tt->times_ns[PYRO_TIME_OBSERVED] += wall;
+	/* Awake with nothing to show: a thread before its first line (waiting
+	 * for the GIL, say), after its last, or in native code alone. */
+	if (!th->torn && th->depth == 0 && !is_idle(act))
+		tt->times_ns[PYRO_TIME_NO_PYTHON] += wall;
 	if (act == CPY_ACT_RUNNING)
 		tt->times_ns[PYRO_TIME_RUNNING] += wall;
 	else if (act == CPY_ACT_GIL_WAIT)
@@ -363,7 +370,7 @@ static int record_sample(struct recorder *r, struct source *src, uint64_t t_ns, 
 			if (th->native_id && tt->act_stat_fd < 0)
 				continue;
 		}
-		count_time(tt, act, th->gil, wall_weight);
+		count_time(tt, th, act, wall_weight);
 		/* CPU mode reads every thread's clock, even one whose stack is
 		 * dropped, so its CPU time is not pinned on a later sample. */
 		weight = wall_weight;

@@ -132,12 +132,15 @@ def test_no_idle_in_wall_mode_drops_sleeping_threads(pyrometer, python, tmp_path
             tid, kept, lived)
         seen = seen_of(rep, [tid]).get(tid)
         assert seen, "no times for thread %d" % tid
-        awake = (seen["observed_ns"] - seen["idle_ns"]) / 1e3
-        # What was kept is time it was not idle. Awake time also counts moments with no
-        # Python frame to record: a new thread waits for the GIL before its first line,
-        # which with four busy threads holding it takes tens of milliseconds.
-        assert 0.5 * awake - 20000 <= kept <= 1.05 * awake + 5000, \
-            "sleeping thread %d: %.0f us kept, but awake %.0f us" % (tid, kept, awake)
+        # What was kept is the time it was awake with a Python frame to record. The
+        # moments with none (a new thread waits for the GIL before its first line, which
+        # with four busy threads holding it, on a loaded machine, takes up to hundreds
+        # of milliseconds) are no_python_ns. A round whose walk was torn is neither.
+        assert "no_python_ns" in seen, seen
+        awake = (seen["observed_ns"] - seen["idle_ns"] - seen["no_python_ns"]) / 1e3
+        assert 0.9 * awake - 10000 <= kept <= awake + 1000, \
+            "sleeping thread %d: %.0f us kept, but awake with Python frames %.0f us (%r)" % (
+                tid, kept, awake, seen)
 
 
 def test_idle_in_cpu_mode_keeps_sleeping_threads(pyrometer, python, tmp_path):

@@ -221,7 +221,7 @@ TEST(format_1_2_fields_round_trip)
 	struct pyro_sample s;
 	struct pyro_process pr;
 	struct pyro_profile p;
-	uint64_t times[PYRO_TIMES] = { 100, 40, 30, 20, 10 };
+	uint64_t times[PYRO_TIMES] = { 100, 40, 30, 20, 10, 7 };
 	uint32_t args[2], t0, t1;
 
 	snprintf(path, sizeof(path), "/tmp/pyro-unit-12-%d.pyro", (int)getpid());
@@ -272,7 +272,10 @@ TEST(format_1_2_fields_round_trip)
 	ASSERT_EQ(p.threads[1].name, PYRO_NO_ID);
 	ASSERT_EQ(p.threads[0].times_ns[PYRO_TIME_OBSERVED], 200);
 	ASSERT_EQ(p.threads[0].times_ns[PYRO_TIME_IDLE], 10);
+	ASSERT_EQ(p.threads[0].times_ns[PYRO_TIME_NO_PYTHON], 7);
+	ASSERT_EQ(p.threads[0].ntimes, PYRO_TIMES);
 	ASSERT_EQ(p.threads[1].times_ns[PYRO_TIME_OBSERVED], 0);
+	ASSERT_EQ(p.threads[1].ntimes, 0);
 	ASSERT_EQ(p.nsamples, 2);
 	ASSERT_EQ(PYRO_STATE_ACT(p.samples[0].state), PYRO_ACT_GIL_WAIT);
 	ASSERT_EQ(PYRO_STATE_GIL(p.samples[0].state), PYRO_GIL_NOT_HELD);
