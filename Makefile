@@ -87,6 +87,12 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(BUILD)/libpyrome
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libpyrometer.a -lz -lm
 
+# The memory agent's bookkeeping has no Python in it: its unit test links it
+# directly (sanitized in the sanitizer build, unlike the agent itself).
+$(BUILD)/tests/test_tracker: tests/unit/test_tracker.c tests/unit/check.h src/agent/tracker.c src/agent/tracker.h $(BUILD)/libpyrometer.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< src/agent/tracker.c $(BUILD)/libpyrometer.a -lz -lm -lpthread
+
 # Each fuzz target also builds as an ordinary program that replays its corpus.
 $(BUILD)/tests/replay_%: fuzz/fuzz_%.c fuzz/replay.c $(BUILD)/libpyrometer.a
 	@mkdir -p $(dir $@)

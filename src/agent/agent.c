@@ -143,21 +143,28 @@ static void report_failure(void)
 	}
 }
 
-static void record(void *p, size_t n)
+/* A sampled allocation: its stack, read here, out of the hooks' fast path
+ * (the frame buffer is 8 KiB of stack). */
+static __attribute__((noinline)) void record_sampled(void *p, uint64_t weight)
 {
 	struct trk_pyframe frames[TRK_MAX_DEPTH];
-	uint64_t weight;
 	int nf;
 
-	if (!p || trk_in_agent || !trk_active)
-		return;
-	weight = trk_sample(n);
-	if (!weight)
-		return;
 	trk_in_agent++;
 	nf = capture(frames, TRK_MAX_DEPTH);
 	trk_in_agent--;
 	trk_alloc(p, weight, frames, nf);
+}
+
+static inline void record(void *p, size_t n)
+{
+	uint64_t weight;
+
+	if (!p || trk_in_agent || !trk_active)
+		return;
+	weight = trk_sample(n);
+	if (weight)
+		record_sampled(p, weight);
 }
 
 static void *hook_malloc(void *ctx, size_t n)

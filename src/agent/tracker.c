@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,7 +77,12 @@ static struct {
 	int statm_fd;
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER, .statm_fd = -1 };
 
-static _Atomic uint16_t filter[1u << FILTER_BITS];
+/* Which slots hold a sampled block: one bit each (32 KiB), the only table a
+ * free of an unsampled block reads, so it stays in cache; the counts behind
+ * the bits (a slot is cleared when its last block goes; a saturated count
+ * stays set) are touched under the lock only. */
+static _Atomic uint8_t filter[(1u << FILTER_BITS) / 8];
+static uint16_t filter_count[1u << FILTER_BITS];
 
 static uint64_t mono_ns(void)
 {
@@ -86,9 +92,27 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static size_t filter_slot(uintptr_t p)
+/* Fibonacci hashing of the address (blocks are at least 8-aligned). */
+static inline size_t filter_slot(uintptr_t p)
 {
-	return (size_t)(pyro_hash_mix((uint64_t)p) >> (64 - FILTER_BITS));
+	return (size_t)(((uint64_t)p >> 3) * 0x9e3779b97f4a7c15ull >> (64 - FILTER_BITS));
+}
+
+static inline int filter_has(size_t f)
+{
+	return atomic_load_explicit(&filter[f >> 3], memory_order_relaxed) >> (f & 7) & 1;
+}
+
+static void filter_add_unlocked(size_t f)
+{
+	if (filter_count[f] != UINT16_MAX && filter_count[f]++ == 0)
+		atomic_fetch_or_explicit(&filter[f >> 3], (uint8_t)(1u << (f & 7)), memory_order_relaxed);
+}
+
+static void filter_remove_unlocked(size_t f)
+{
+	if (filter_count[f] != UINT16_MAX && --filter_count[f] == 0)
+		atomic_fetch_and_explicit(&filter[f >> 3], (uint8_t)~(1u << (f & 7)), memory_order_relaxed);
 }
 
 /* An exponential variate with the given mean (xorshift64* uniform). */
@@ -373,8 +397,7 @@ static void forget_unlocked(size_t j, uint64_t t)
 		s->s.temp_bytes += b->weight;
 	s->s.live_bytes -= b->weight;
 	T.live -= b->weight;
-	if (filter[f] != UINT16_MAX)
-		filter[f]--;
+	filter_remove_unlocked(f);
 	block_remove_unlocked(j);
 }
 
@@ -416,8 +439,7 @@ void trk_alloc(void *ptr, uint64_t weight, const struct trk_pyframe *frames, int
 	T.blocks[j].t_ns = t;
 	T.nblocks++;
 	f = filter_slot((uintptr_t)ptr);
-	if (filter[f] != UINT16_MAX)
-		filter[f]++;
+	filter_add_unlocked(f);
 	account_unlocked(t);
 out:
 	pthread_mutex_unlock(&T.lock);
@@ -428,7 +450,7 @@ void trk_free(void *ptr)
 {
 	size_t j;
 
-	if (!ptr || !filter[filter_slot((uintptr_t)ptr)])
+	if (!ptr || !filter_has(filter_slot((uintptr_t)ptr)))
 		return;
 	trk_in_agent++;
 	pthread_mutex_lock(&T.lock);
@@ -563,6 +585,7 @@ void trk_release(void)
 		T.last_point = T.last_flush = T.last_point_live = 0;
 		T.started = 0;
 		memset((void *)filter, 0, sizeof(filter));
+		memset(filter_count, 0, sizeof(filter_count));
 	}
 	pthread_mutex_unlock(&T.lock);
 	trk_in_agent--;

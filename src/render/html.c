@@ -126,10 +126,10 @@ static int page_add_run(struct page *pg, const struct pyro_view *v)
 	memset(r->stack_id, 0xff, p->nstacks * sizeof(*r->stack_id));
 	memset(r->frame_id, 0xff, p->nframes * sizeof(*r->frame_id));
 	/* Mark with 0 from each leaf up to the first stack already marked. */
-	for (i = 0; i < v->nleaves; i++) {
-		uint32_t s = v->leaves[i].stack;
+	for (i = 0; i < v->nleaves + p->memory.nsites; i++) {
+		uint32_t s = i < v->nleaves ? v->leaves[i].stack : p->memory.sites[i - v->nleaves].stack;
 
-		while (s != PYRO_NO_ID && r->stack_id[s] == PYRO_NO_ID) {
+		while (s < p->nstacks && r->stack_id[s] == PYRO_NO_ID) {
 			r->stack_id[s] = 0;
 			s = p->stacks[s].parent;
 		}
@@ -228,6 +228,62 @@ static void write_meta(FILE *out, const struct pyro_view *v)
 	putc_unlocked('}', out);
 }
 
+/* At most this many points of memory over time; more are merged, keeping
+ * each bucket's highest heap (so the peak stays) and highest RSS. */
+#define MEM_PLOT_POINTS 2000
+
+/* The run's "memory": totals, sites as (stack, allocations, allocated, at
+ * peak, leaked, temporary) sextuples over the page's stack ids (-1: no
+ * Python frame), and the heap and RSS over time as (ms, heap, rss). */
+static void write_memory(FILE *out, const struct page_run *r)
+{
+	const struct pyro_profile *p = r->v->p;
+	const struct pyro_memory *m = &p->memory;
+	size_t i, per = (m->npoints + MEM_PLOT_POINTS - 1) / MEM_PLOT_POINTS;
+
+	fputs(",\n\"memory\":{", out);
+	key_u64(out, "exact", !!(m->flags & PYRO_MEM_EXACT));
+	key_u64(out, "native", !!(m->flags & PYRO_MEM_NATIVE));
+	key_u64(out, "ended", !!(m->flags & PYRO_MEM_ENDED));
+	key_u64(out, "disabled", !!(m->flags & PYRO_MEM_DISABLED));
+	key_u64(out, "sample_bytes", m->sample_bytes);
+	key_u64(out, "churn_ms", m->churn_ns / 1000000);
+	key_u64(out, "peak_bytes", m->peak_bytes);
+	key_u64(out, "peak_ms", m->peak_time_ns / 1000000);
+	key(out, "message");
+	pyro_json_strn(out, m->message, strnlen(m->message, sizeof(m->message)));
+	fputs(",\"sites\":[", out);
+	for (i = 0; i < m->nsites; i++) {
+		const struct pyro_mem_site *s = &m->sites[i];
+
+		if (i)
+			putc_unlocked(',', out);
+		if (s->stack < p->nstacks)
+			pyro_json_u64(out, r->stack_id[s->stack]);
+		else
+			fputs("-1", out);
+		fprintf(out, ",%llu,%llu,%llu,%llu,%llu", (unsigned long long)s->allocs,
+			(unsigned long long)s->alloc_bytes, (unsigned long long)s->peak_bytes,
+			(unsigned long long)s->live_bytes, (unsigned long long)s->temp_bytes);
+	}
+	fputs("],\"points\":[", out);
+	for (i = 0; i < m->npoints; i += per ? per : 1) {
+		const struct pyro_mem_point *top = &m->points[i];
+		uint64_t rss = 0;
+		size_t j;
+
+		for (j = i; j < m->npoints && j < i + per; j++) {
+			if (m->points[j].live_bytes > top->live_bytes)
+				top = &m->points[j];
+			if (m->points[j].rss_bytes > rss)
+				rss = m->points[j].rss_bytes;
+		}
+		fprintf(out, "%s%llu,%llu,%llu", i ? "," : "", (unsigned long long)(top->time_ns / 1000000),
+			(unsigned long long)top->live_bytes, (unsigned long long)(per > 1 ? rss : top->rss_bytes));
+	}
+	fputs("]}", out);
+}
+
 static void write_run(FILE *out, const struct page_run *r)
 {
 	const struct pyro_view *v = r->v;
@@ -298,7 +354,10 @@ static void write_run(FILE *out, const struct page_run *r)
 		}
 		putc_unlocked(']', out);
 	}
-	fputs("]}", out);
+	putc_unlocked(']', out);
+	if (p->memory.present)
+		write_memory(out, r);
+	putc_unlocked('}', out);
 }
 
 static void write_data(FILE *out, const struct page *pg, const char *const *labels)

@@ -3,7 +3,7 @@
 //
 //   node tests/browser/html_check.mjs SCENARIO PATH.html
 //
-// Scenarios: profile, hostile, empty, diff-same, diff-grew. Prints one JSON
+// Scenarios: profile, hostile, empty, memory, diff-same, diff-grew. Prints one JSON
 // object: { problems, failures, obs }. problems are network requests (all
 // refused), console errors, page errors and dialogs; failures are checks
 // that need nothing but the page (zoomed frames descend from the clicked
@@ -278,6 +278,49 @@ async function diff(page, grew) {
   return obs;
 }
 
+// A profile with memory: the measure control, the flame graph per memory measure
+// (its stacks, for test_html.py to compare with the file), the thread control
+// disabled meanwhile, byte tooltips, and the memory-over-time plot with its peak.
+async function memory(page) {
+  const obs = await basics(page);
+  obs.measures = await api(page, 'measures');
+  obs.memory = await api(page, 'memory');
+  check(obs.memory && obs.memory.visible, 'the memory plot is shown', obs.memory);
+  const plot = obs.memory && obs.memory.plot;
+  check(plot && plot.points > 0 && plot.peakX >= plot.x0 && plot.peakX <= plot.x1 + 1, 'the plot drew points and the peak inside it', plot);
+  obs.initial = (await api(page, 'state')).measure;
+  obs.by = {};
+  for (const m of ['alloc', 'peak', 'live', 'temp']) {
+    await page.selectOption('#measure', m);
+    const st = await api(page, 'state');
+    check(st.measure === m, 'the measure control switched to ' + m, st.measure);
+    const threads = await page.evaluate(() => ({ disabled: document.getElementById('thread').disabled, n: document.getElementById('thread').options.length }));
+    check(threads.disabled && threads.n === 1, 'threads control disabled for memory', threads);
+    const rows = await api(page, 'tableRows');
+    const head = await page.evaluate(() => Array.from(document.querySelectorAll('#thead th')).map((t) => t.textContent));
+    obs.by[m] = { stacks: await api(page, 'stacks'), root: st.rootTotals[0], head, firstRow: rows.length ? rows[0].cells : null,
+      legend: await page.evaluate(() => document.getElementById('legend').textContent) };
+    const frames = (await api(page, 'visibleFrames', { onScreen: true })).filter((f) => f.kind === 'frame' && f.w > 8).sort((a, b) => b.w - a.w);
+    if (frames.length) {
+      await page.mouse.move(frames[0].x + Math.min(frames[0].w / 2, 20), frames[0].y + frames[0].h / 2);
+      obs.by[m].tip = await page.evaluate(() => document.getElementById('tip').textContent);
+      obs.by[m].tipFrame = frames[0].name;
+    }
+  }
+  // Hover the plot at the peak: the tooltip gives the heap there.
+  await page.mouse.move(0, 0);
+  const box = await page.evaluate(() => { const r = document.getElementById('mem-canvas').getBoundingClientRect(); return { x: r.left, y: r.top }; });
+  if (plot) {
+    await page.mouse.move(box.x + plot.peakX, box.y + (plot.y0 + plot.y1) / 2);
+    obs.plotTip = await page.evaluate(() => document.getElementById('tip').textContent);
+  }
+  // Back to time: the thread control comes back.
+  await page.selectOption('#measure', 'time');
+  obs.timeState = await api(page, 'state');
+  obs.timeThreadsDisabled = await page.evaluate(() => document.getElementById('thread').disabled);
+  return obs;
+}
+
 const o = await openPage(path);
 let obs = null;
 try {
@@ -286,6 +329,7 @@ try {
   if (scenario === 'profile') obs = await profile(o.page);
   else if (scenario === 'hostile') obs = await hostile(o.page);
   else if (scenario === 'empty') obs = await empty(o.page);
+  else if (scenario === 'memory') obs = await memory(o.page);
   else if (scenario === 'diff-same') obs = await diff(o.page, false);
   else if (scenario === 'diff-grew') obs = await diff(o.page, true);
   else failures.push('unknown scenario ' + scenario);

@@ -142,6 +142,16 @@ def weight_where(stacks, predicate):
     return sum(s.weight for s in stacks if predicate(s))
 
 
+GC_FRAME = "(garbage collection)"
+
+
+def python_frames(stack):
+    """A stack's frames without the "(garbage collection)" frame the sampler puts on top
+    of a thread that is collecting: what the program's own calls were."""
+    frames = stack.frames
+    return frames[:-1] if frames and frames[-1].name == GC_FRAME else frames
+
+
 def has_function(name, target=None):
     """Predicate: the stack contains a frame of function `name` (counted once), in
     tests/targets/<target> if given."""

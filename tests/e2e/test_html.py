@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from e2e_util import REPO, describe, parse_collapsed, report
+from e2e_util import REPO, TARGETS, describe, parse_collapsed, report, write_pyro
 
 BROWSER_DIR = REPO / "tests" / "browser"
 CHECK = BROWSER_DIR / "html_check.mjs"
@@ -384,3 +384,104 @@ def test_html_diff_of_a_run_that_only_grew(pyrometer, synth_profile, tmp_path):
     assert sum(r["dself"] for r in norm["rows"]) == pytest.approx(0, abs=1e-9)
     assert "+" in obs["tip"] or "\u2212" in obs["tip"]
     assert obs["absLine"]["frames"] and all(f["delta"] >= 0 for f in obs["absLine"]["frames"])
+
+
+# --- memory (record --memory) ---------------------------------------------------------
+
+MIB = 1 << 20
+MS = 1000000
+
+
+def memory_profile(path, with_samples=True):
+    """A hand-made profile with memory (format 1.3), so every figure the page shows is
+    known. g's name is markup, which must stay text."""
+    strings = ["<module>", "a.py", "f", "<img src=x onerror=alert(1)>"]
+    frames = [(0, 1, 1, 5), (2, 1, 10, 12), (3, 1, 20, 22)]
+    stacks = [(None, 0), (0, 1), (1, 2)]  # <module>; <module> > f; <module> > f > g
+    # (stack, allocs, allocated, freed, temporary, live at the end, live at the peak)
+    sites = [(1, 3, 200 * MIB, 50 * MIB, 50 * MIB, 150 * MIB, 200 * MIB),
+             (None, 1, 10 * MIB, 0, 0, 10 * MIB, 10 * MIB),
+             (2, 5, 500 * MIB, 500 * MIB, 500 * MIB, 0, 0)]
+    memory = dict(flags=4, sample_bytes=512 * 1024, churn_ns=100 * MS, peak_bytes=210 * MIB,
+                  peak_time_ns=15 * MS, time_ns=20 * MS, sites=sites,
+                  points=[(5 * MS, 100 * MIB, 150 * MIB), (15 * MS, 210 * MIB, 260 * MIB),
+                          (20 * MS, 160 * MIB, 200 * MIB)])
+    samples = [(0, 1, 10 * MS, 10 * MS)] if with_samples else []
+    return write_pyro(path, strings, frames, stacks, [(100, None, 0)], samples, memory=memory)
+
+
+def page_weights(by, first_lines=False):
+    """{frames by name (and first line), root first: self bytes} from the page's stacks()
+    of one measure. Two comprehensions of one function share a name, not a first line."""
+    return {tuple((f[0], f[2]) if first_lines else f[0] for f in s["frames"]): s["self"][0] for s in by["stacks"]}
+
+
+@needs_browser
+def test_html_memory_measures_and_plot_in_browser(pyrometer, tmp_path):
+    html = render_html(pyrometer, memory_profile(tmp_path / "m.pyro"), tmp_path / "m.html")
+    data = page_data(html)
+    assert len(data["runs"][0]["memory"]["points"]) == 9
+    obs = browser("memory", html)
+    f, g = ("<module>", "f"), ("<module>", "f", "<img src=x onerror=alert(1)>")
+    assert obs["initial"] == "time", "a run with samples opens on time"
+    assert [m["value"] for m in obs["measures"]] == ["time", "alloc", "peak", "live", "temp"]
+    # Each measure weighs the sites' stacks by its bytes; the site with no Python frame
+    # is not in the graph but in the header.
+    assert page_weights(obs["by"]["alloc"]) == {f: 200 * MIB, g: 500 * MIB}
+    assert page_weights(obs["by"]["peak"]) == {f: 200 * MIB}
+    assert page_weights(obs["by"]["live"]) == {f: 150 * MIB}
+    assert page_weights(obs["by"]["temp"]) == {f: 50 * MIB, g: 500 * MIB}
+    assert obs["by"]["alloc"]["root"] == 700 * MIB
+    assert "Allocations" in obs["by"]["alloc"]["head"] and "Samples" not in obs["by"]["alloc"]["head"]
+    assert obs["by"]["alloc"]["firstRow"][0].strip().startswith("500.0 MiB"), obs["by"]["alloc"]["firstRow"]
+    assert obs["by"]["alloc"]["firstRow"][2] == "5", obs["by"]["alloc"]["firstRow"]
+    assert "sampled every 512.0 KiB" in obs["by"]["peak"]["legend"], obs["by"]["peak"]["legend"]
+    tip = obs["by"]["alloc"]["tip"]
+    assert obs["by"]["alloc"]["tipFrame"] == "<module>" and "700.0 MiB" in tip and "8 allocations" in tip, tip
+    assert "200.0 MiB" in obs["by"]["peak"]["tip"], obs["by"]["peak"]["tip"]
+    meta = dict(obs["meta"])
+    assert meta["memory"].startswith("peak 210.0 MiB at 15.0 ms"), meta["memory"]
+    assert "allocated 710.0 MiB" in meta["memory"] and "leaked 160.0 MiB" in meta["memory"], meta["memory"]
+    assert meta["memory without Python frames"].startswith("10.0 MiB"), meta
+    # The plot: three points, the peak marked where the file says.
+    mem = obs["memory"]
+    assert mem["points"] == 3 and mem["info"]["peak_bytes"] == 210 * MIB
+    plot = mem["plot"]
+    assert plot["tMax"] == 20 and plot["yMax"] == 260 * MIB
+    assert plot["peakX"] == pytest.approx(plot["x0"] + (plot["x1"] - plot["x0"]) * 15 / 20, abs=1)
+    assert "heap210.0 MiB" in obs["plotTip"] and "rss260.0 MiB" in obs["plotTip"], obs["plotTip"]
+    assert obs["timeState"]["measure"] == "time" and not obs["timeThreadsDisabled"]
+    assert obs["timeState"]["rootTotals"] == [10 * MS]
+
+    # Memory only (no CPU samples): the page opens on memory held at the peak.
+    html = render_html(pyrometer, memory_profile(tmp_path / "m0.pyro", with_samples=False), tmp_path / "m0.html")
+    assert browser("memory", html)["initial"] == "peak"
+
+
+@needs_browser
+def test_html_memory_of_a_real_recording_in_browser(pyrometer, tmp_path):
+    """record --memory on mem_peak.py: the page's bytes at the peak, per stack, are the
+    json report's sites; the BIG line holds 512 MiB of them."""
+    from conftest import INTERPRETERS
+    from test_memory import agent_dir
+    found = [i for i in INTERPRETERS if not i.missing]
+    if not found:
+        pytest.skip("no CPython found to record with")
+    python = found[-1].path
+    agent_dir(pyrometer, python)
+    out = tmp_path / "peak.pyro"
+    proc = run([pyrometer, "record", "--memory", "-o", out, "--", python, TARGETS / "mem_peak.py"], timeout=300)
+    assert proc.returncode == 0, describe(proc)
+    html = render_html(pyrometer, out, tmp_path / "peak.html")
+    obs = browser("memory", html)
+    rep = json.loads(report(pyrometer, out, "json").stdout)
+    fns = [(f["name"], f["first_line"]) for f in rep["functions"]]
+    want = defaultdict(int)
+    for s in rep["memory"]["sites"]:
+        if s["stack"] and s["at_peak"]:
+            want[tuple(fns[fr["function"]] for fr in s["stack"])] += s["at_peak"]
+    got = page_weights(obs["by"]["peak"], first_lines=True)
+    assert got == dict(want)
+    hold = sum(w for st, w in got.items() if any(name == "hold" for name, _ in st))
+    assert abs(hold - 612 * MIB) <= 0.02 * 612 * MIB, got
+    assert obs["memory"]["plot"]["points"] > 2

@@ -12,7 +12,7 @@ import subprocess
 
 import pytest
 
-from e2e_util import TARGETS, has_function, marker_line, record, weight_where
+from e2e_util import TARGETS, has_function, marker_line, python_frames, record, weight_where
 
 RECURSE_SECONDS = 2
 DEPTH = 800
@@ -46,11 +46,13 @@ def test_deep_recursion_stacks_are_complete(pyrometer, python, tmp_path):
     complete_lines = [entry] + [recurse] * (DEPTH - 1) + [leaf]
     complete = partial = 0
     for s in rec.collapsed():
-        names = [f.name for f in s.frames]
+        # A collection during the recursion puts its frame on top of the chain.
+        frames = python_frames(s)
+        names = [f.name for f in frames]
         if "descend" not in names:
             continue  # start-up or shutdown, before or after the recursion
         if names == complete_names:
-            lines = [f.line for f in s.frames[:-1]]
+            lines = [f.line for f in frames[:-1]]
             assert lines == complete_lines, "wrong line numbers in the 800-deep stack: %s" % (
                 run_lengths(["%s:%d" % (f.name, f.line) for f in s.frames]))
             complete += s.weight

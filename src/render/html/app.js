@@ -6,7 +6,11 @@
  * Data (html.c writes it; docs/FORMATS.md "html"): strings; fns as
  * (name, file, first_line) triples; frames as (fn, line) pairs; per run its
  * stacks as (parent, frame) pairs with parent < child, and per thread its
- * leaves as (stack delta, weight_ns, samples) triples.
+ * leaves as (stack delta, weight_ns, samples) triples; with record --memory,
+ * its memory: sites as (stack, allocations, allocated, at peak, leaked,
+ * temporary) and the heap and RSS over time as (ms, heap, rss) triples.
+ * The measure (time, or one of the memory ones) picks which weights the
+ * flame graph and table show; memory is per stack, not per thread.
  *
  * Rules this file keeps: names from the profile reach the page only through
  * fillText and textContent (never innerHTML or attributes that parse); no
@@ -63,7 +67,39 @@
     });
     var pyNs = 0;
     threads.forEach(function (t) { pyNs += t.pyNs; });
-    return { meta: r.meta, nStacks: n, parent: parent, frame: frame, threads: threads, pyNs: pyNs };
+    return { meta: r.meta, nStacks: n, parent: parent, frame: frame, threads: threads, pyNs: pyNs,
+      timeThreads: threads, timeNs: pyNs, mem: decodeMemory(r.memory) };
+  }
+
+  // Memory measures: the site column each weighs by.
+  var MEASURES = {
+    alloc: { col: 2, label: 'Memory: allocated', what: 'bytes allocated' },
+    peak: { col: 3, label: 'Memory: held at the peak', what: 'bytes held at the peak' },
+    live: { col: 4, label: 'Memory: leaked (held at exit)', what: 'bytes still held at exit' },
+    temp: { col: 5, label: 'Memory: temporary', what: 'bytes freed soon after allocation' }
+  };
+  function decodeMemory(M) {
+    if (!M) return null;
+    var n = (M.sites.length / 6) | 0, out = { info: M, threads: {}, totals: {}, noFrame: {} }, k, i;
+    Object.keys(MEASURES).forEach(function (name) {
+      var col = MEASURES[name].col, m = 0, tot = 0, none = 0;
+      for (k = 0; k < n; k++) if (M.sites[6 * k + col] > 0 && M.sites[6 * k] >= 0) m++;
+      var st = new Int32Array(m), w = new Float64Array(m), sm = new Float64Array(m);
+      for (k = 0, i = 0; k < n; k++) {
+        var v = M.sites[6 * k + col];
+        if (!(v > 0)) continue;
+        if (M.sites[6 * k] < 0) { none += v; continue; }
+        st[i] = M.sites[6 * k]; w[i] = v; sm[i] = name === 'alloc' ? M.sites[6 * k + 1] : 0; tot += v; i++;
+      }
+      out.threads[name] = { index: 0, tid: 0, pthread: 0, interp: 0, name: 'memory', ns: 0, samples: 0,
+        leaves: { stack: st, w: w, s: sm, n: m }, pyNs: tot };
+      out.totals[name] = tot + none;
+      out.noFrame[name] = none;
+    });
+    var np = (M.points.length / 3) | 0;
+    out.t = new Float64Array(np); out.heap = new Float64Array(np); out.rss = new Float64Array(np);
+    for (k = 0; k < np; k++) { out.t[k] = M.points[3 * k]; out.heap[k] = M.points[3 * k + 1]; out.rss[k] = M.points[3 * k + 2]; }
+    return out;
   }
   var runs = D.runs.map(decodeRun);
   var NS = runs.length;    // sides: 1, or 2 for a diff
@@ -78,6 +114,7 @@
 
   // ---------------------------------------------------------------- state
   var state = {
+    measure: 'time',       // 'time', or a memory measure (MEASURES)
     sel: 'all',            // 'all' (merged), 'each' (one root per thread) or 't<index>'
     gran: 'fn',            // 'fn' or 'line'
     orient: 'flame',       // 'flame' (root at the bottom) or 'icicle'
@@ -239,13 +276,13 @@
 
   var structCache = new Map();
   function getStructure(gran, mode) {
-    var k = gran + '|' + mode, st = structCache.get(k);
+    var k = gran + '|' + mode + (mode === 'each' ? '|' + state.measure : ''), st = structCache.get(k);
     if (!st) { st = buildStructure(gran, mode); structCache.set(k, st); }
     return st;
   }
 
   function getTree() {
-    var ck = state.sel + '|' + state.gran;
+    var ck = state.measure + '|' + state.sel + '|' + state.gran;
     var T = treeCache.get(ck);
     if (!T) {
       if (DIFF || state.sel === 'all') T = weigh(getStructure(state.gran, 'merged'), -1, 'all threads');
@@ -293,6 +330,17 @@
     if (a >= 1e3) return (ns / 1e3).toFixed(a >= 1e5 ? 0 : a >= 1e4 ? 1 : 2) + ' \u00b5s';
     return Math.round(ns) + ' ns';
   }
+  function fmtBytes(b) {
+    var a = Math.abs(b);
+    if (a >= 1073741824) return (b / 1073741824).toFixed(2) + ' GiB';
+    if (a >= 1048576) return (b / 1048576).toFixed(1) + ' MiB';
+    if (a >= 1024) return (b / 1024).toFixed(1) + ' KiB';
+    return Math.round(b) + ' B';
+  }
+  // A weight of the current measure: time, or bytes.
+  function fmtW(v) { return state.measure === 'time' ? fmtNs(v) : fmtBytes(v); }
+  // What the second number of a weight counts, if anything.
+  function countWord() { return state.measure === 'time' ? ' samples' : state.measure === 'alloc' ? ' allocations' : null; }
   function fmtPct(f) {
     if (!isFinite(f)) return '\u2013';
     var p = f * 100, a = Math.abs(p);
@@ -517,7 +565,8 @@
     ctx.globalAlpha = 1;
     if (T.width[state.zoom] <= 0) {
       ctx.fillStyle = '#666';
-      ctx.fillText('No Python samples in this selection.', 12, state.orient === 'flame' ? H - ROW * 2 : ROW * 2);
+      ctx.fillText(state.measure === 'time' ? 'No Python samples in this selection.' : 'No memory recorded for this measure.',
+        12, state.orient === 'flame' ? H - ROW * 2 : ROW * 2);
     }
   }
 
@@ -554,9 +603,10 @@
     var vz = T.width[state.zoom];
     if (!DIFF) {
       var t = T.total[0][n], s = T.self[0][n], root = T.total[0][0];
-      tipRow(tb, 'total', fmtNs(t) + '  ' + fmtInt(T.tsamp[0][n]) + ' samples  ' + fmtPct(vz > 0 ? t / vz : 0) + ' of view' +
+      var cw = countWord();
+      tipRow(tb, 'total', fmtW(t) + '  ' + (cw ? fmtInt(T.tsamp[0][n]) + cw + '  ' : '') + fmtPct(vz > 0 ? t / vz : 0) + ' of view' +
         (state.zoom !== 0 ? ', ' + fmtPct(root > 0 ? t / root : 0) + ' of all' : ''));
-      tipRow(tb, 'self', fmtNs(s) + '  ' + fmtInt(T.samp[0][n]) + ' samples  ' + fmtPct(vz > 0 ? s / vz : 0) + ' of view');
+      tipRow(tb, 'self', fmtW(s) + '  ' + (cw ? fmtInt(T.samp[0][n]) + cw + '  ' : '') + fmtPct(vz > 0 ? s / vz : 0) + ' of view');
     } else {
       var b = T.total[0][n], a = T.total[1][n];
       tipRow(tb, D.labels[0] ? 'before' : 'before', fmtNs(b) + '  ' + fmtPct(T.total[0][0] > 0 ? b / T.total[0][0] : 0) + ' of run  ' + fmtInt(T.tsamp[0][n]) + ' samples');
@@ -707,13 +757,17 @@
     });
   }
 
+  function colTitle(c) {
+    if (c.id !== 'samples' || state.measure === 'time') return c.title;
+    return 'Allocations';
+  }
   function renderTable() {
     var T = tree, head = $('thead'), body = $('tbody');
     head.textContent = '';
     COLS.forEach(function (c) {
-      var th = el('th', (c.cls || '') + (state.sortCol === c.id ? ' sorted' + (state.sortAsc ? ' asc' : '') : ''), c.title);
+      var th = el('th', (c.cls || '') + (state.sortCol === c.id ? ' sorted' + (state.sortAsc ? ' asc' : '') : ''), colTitle(c));
       th.dataset.col = c.id;
-      th.title = (c.tip || c.title) + ' (click to sort)';
+      th.title = (c.tip || colTitle(c)) + ' (click to sort)';
       if (c.w) th.style.width = c.w + 'px';
       head.appendChild(th);
     });
@@ -747,9 +801,9 @@
             var bar = el('span', 'bar'); bar.style.width = Math.round(32 * (tableMaxSelf > 0 ? r.selfp / tableMaxSelf : 0)) + 'px';
             td.appendChild(bar);
           }
-          td.appendChild(document.createTextNode(fmtNs(v) + ' '));
+          td.appendChild(document.createTextNode(fmtW(v) + ' '));
           td.appendChild(el('span', 'pct', fmtPct(c.id === 'self' ? r.selfp : r.totalp)));
-        } else if (c.id === 'samples') td = el('td', null, fmtInt(v));
+        } else if (c.id === 'samples') td = el('td', null, countWord() ? fmtInt(v) : '\u2013');
         else td = el('td', null, fmtNs(v));
         tr.appendChild(td);
       });
@@ -829,7 +883,15 @@
       add('pid', String(m.pid));
       add('started', m.start_ms ? new Date(m.start_ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC') : '?');
       add('threads', String(r.threads.length));
-      add('python time', fmtNs(r.pyNs));
+      add('python time', fmtNs(r.timeNs));
+      if (r.mem) {
+        var mi = r.mem.info;
+        add('memory', mi.disabled ? 'not recorded: ' + mi.message : 'peak ' + fmtBytes(mi.peak_bytes) + ' at ' + fmtNs(mi.peak_ms * 1e6) +
+          ' \u00b7 allocated ' + fmtBytes(r.mem.totals.alloc) + ' \u00b7 ' + (mi.ended ? 'leaked ' : 'held at the last update ') +
+          fmtBytes(r.mem.totals.live) + ' \u00b7 ' + (mi.exact ? 'every allocation' : 'sampled every ' + fmtBytes(mi.sample_bytes)) +
+          (mi.native ? ', native allocations too' : ''));
+        if (r.mem.noFrame.alloc > 0) add('memory without Python frames', fmtBytes(r.mem.noFrame.alloc) + ' allocated, not shown');
+      }
       if (m.idle_samples > 0) add('without Python frames', fmtInt(m.idle_samples) + ' samples (' + fmtNs(m.idle_ns) + '), not shown');
       if (m.warning) warn.push(m.warning);
     });
@@ -839,6 +901,105 @@
     document.title = 'pyrometer: ' + (DIFF ? 'diff ' + (D.labels[0] || '') + ' \u2192 ' + (D.labels[1] || '') : runs[0].meta.argv.join(' '));
   }
 
+  function renderMeasureSelect() {
+    var r = runs[0], sel = $('measure');
+    if (DIFF || !r.mem) return;
+    $('measure-field').hidden = false;
+    var o = el('option', null, 'Time (' + r.meta.mode + ')'); o.value = 'time'; sel.appendChild(o);
+    Object.keys(MEASURES).forEach(function (m) {
+      var opt = el('option', null, MEASURES[m].label + ' (' + fmtBytes(r.mem.totals[m]) + ')');
+      opt.value = m; sel.appendChild(opt);
+    });
+    sel.value = state.measure;
+  }
+
+  // ---------------------------------------------------------------- memory over time
+  var memCanvas = $('mem-canvas'), memCtx = memCanvas.getContext('2d');
+  var memPlot = null;      // what was drawn: scales and the peak marker, for hover and tests
+  var MEM_PAD = { l: 84, r: 12, t: 8, b: 18 };
+  function drawMemory() {
+    var r = runs[0], M = r.mem;
+    if (DIFF || !M) return;
+    $('mem-pane').hidden = false;
+    var W = Math.max(1, memCanvas.parentNode.clientWidth), H = 110, dpr = window.devicePixelRatio || 1, i;
+    if (memCanvas.width !== Math.round(W * dpr) || memCanvas.height !== Math.round(H * dpr)) {
+      memCanvas.width = Math.round(W * dpr); memCanvas.height = Math.round(H * dpr);
+    }
+    memCanvas.style.width = W + 'px'; memCanvas.style.height = H + 'px';
+    var c = memCtx, n = M.t.length, tMax = 1, yMax = 1;
+    for (i = 0; i < n; i++) {
+      if (M.t[i] > tMax) tMax = M.t[i];
+      if (M.heap[i] > yMax) yMax = M.heap[i];
+      if (M.rss[i] > yMax) yMax = M.rss[i];
+    }
+    if (M.info.peak_ms > tMax) tMax = M.info.peak_ms;
+    if (M.info.peak_bytes > yMax) yMax = M.info.peak_bytes;
+    var x0 = MEM_PAD.l, x1 = W - MEM_PAD.r, y0 = H - MEM_PAD.b, y1 = MEM_PAD.t;
+    var X = function (t) { return x0 + (x1 - x0) * t / tMax; }, Y = function (b) { return y0 - (y0 - y1) * b / yMax; };
+    c.setTransform(dpr, 0, 0, dpr, 0, 0);
+    c.clearRect(0, 0, W, H);
+    c.font = FONT; c.textBaseline = 'middle'; c.fillStyle = '#5f6670';
+    c.strokeStyle = '#d9dce1'; c.lineWidth = 1;
+    [0, 0.5, 1].forEach(function (f) {
+      var y = Math.round(Y(yMax * f)) + 0.5;
+      c.beginPath(); c.moveTo(x0, y); c.lineTo(x1, y); c.stroke();
+      c.textAlign = 'right'; c.fillText(fmtBytes(yMax * f), x0 - 6, y);
+    });
+    c.textAlign = 'left'; c.fillText('0', x0, H - 8);
+    c.textAlign = 'right'; c.fillText(fmtNs(tMax * 1e6), x1, H - 8);
+    if (n > 0) {
+      // the Python heap as a filled area, RSS as a line
+      c.beginPath(); c.moveTo(X(M.t[0]), y0);
+      for (i = 0; i < n; i++) c.lineTo(X(M.t[i]), Y(M.heap[i]));
+      c.lineTo(X(M.t[n - 1]), y0); c.closePath();
+      c.fillStyle = 'rgba(179,38,30,0.25)'; c.fill();
+      c.beginPath();
+      for (i = 0; i < n; i++) c[i ? 'lineTo' : 'moveTo'](X(M.t[i]), Y(M.heap[i]));
+      c.strokeStyle = '#b3261e'; c.lineWidth = 1.5; c.stroke();
+      c.beginPath();
+      var any = false;
+      for (i = 0; i < n; i++) {
+        if (!(M.rss[i] > 0)) continue;
+        c[any ? 'lineTo' : 'moveTo'](X(M.t[i]), Y(M.rss[i])); any = true;
+      }
+      c.strokeStyle = '#3b6fb6'; c.lineWidth = 1; c.stroke();
+    }
+    var px = Math.round(X(M.info.peak_ms)) + 0.5, py = Y(M.info.peak_bytes);
+    c.setLineDash([3, 3]); c.strokeStyle = '#1d1f23';
+    c.beginPath(); c.moveTo(px, y0); c.lineTo(px, y1); c.stroke(); c.setLineDash([]);
+    c.fillStyle = '#1d1f23'; c.beginPath(); c.arc(px, py, 3, 0, 2 * Math.PI); c.fill();
+    var label = 'peak ' + fmtBytes(M.info.peak_bytes) + ' at ' + fmtNs(M.info.peak_ms * 1e6);
+    c.textAlign = px > (x0 + x1) / 2 ? 'right' : 'left';
+    c.fillText(label, px + (c.textAlign === 'right' ? -6 : 6), Math.max(y1 + 6, py));
+    memPlot = { x0: x0, x1: x1, y0: y0, y1: y1, tMax: tMax, yMax: yMax, peakX: px, peakY: py, points: n, W: W, H: H };
+    $('mem-caption').textContent = 'Memory over time: the Python heap' + (M.info.native ? ' and native allocations' : '') +
+      (M.info.exact ? '' : ' (estimated from samples)') + ' (red, filled) and the resident set size (blue line); the dashed line marks the peak.';
+  }
+  // The point nearest a time, for the hover text.
+  function memAt(clientX) {
+    var M = runs[0].mem, P = memPlot, rect = memCanvas.getBoundingClientRect();
+    if (!M || !P || !M.t.length) return -1;
+    var t = (clientX - rect.left - P.x0) / (P.x1 - P.x0) * P.tMax, lo = 0, hi = M.t.length - 1;
+    while (lo < hi) { var mid = (lo + hi) >> 1; if (M.t[mid] < t) lo = mid + 1; else hi = mid; }
+    if (lo > 0 && Math.abs(M.t[lo - 1] - t) < Math.abs(M.t[lo] - t)) lo--;
+    return lo;
+  }
+  memCanvas.addEventListener('mousemove', function (ev) {
+    var i = memAt(ev.clientX), M = runs[0].mem;
+    if (i < 0) { tip.hidden = true; return; }
+    tip.textContent = '';
+    tip.appendChild(el('div', 'n', 'at ' + fmtNs(M.t[i] * 1e6)));
+    var tb = el('tbody'), tbl = el('table');
+    tipRow(tb, 'heap', fmtBytes(M.heap[i]));
+    tipRow(tb, 'rss', M.rss[i] > 0 ? fmtBytes(M.rss[i]) : 'unknown');
+    tbl.appendChild(tb); tip.appendChild(tbl);
+    tip.hidden = false;
+    var pw = tip.offsetWidth, x = ev.clientX + 14;
+    if (x + pw > window.innerWidth - 4) x = Math.max(4, ev.clientX - pw - 14);
+    tip.style.left = x + 'px'; tip.style.top = (ev.clientY + 14) + 'px';
+  });
+  memCanvas.addEventListener('mouseleave', function () { tip.hidden = true; });
+
   function renderThreadSelect() {
     var sel = $('thread');
     sel.textContent = '';
@@ -847,6 +1008,14 @@
     var opt = function (value, text, disabled) {
       var o = el('option', null, text); o.value = value; o.disabled = !!disabled; sel.appendChild(o);
     };
+    if (state.measure !== 'time') {
+      // the agent keeps memory per stack, not per thread
+      opt('all', 'All threads (' + fmtBytes(tot) + '; memory is not split by thread)');
+      sel.value = 'all';
+      sel.disabled = true;
+      return;
+    }
+    sel.disabled = false;
     opt('all', 'All threads, merged (' + fmtNs(tot) + ')');
     opt('each', 'All threads, one root each');
     r.threads.forEach(function (t) {
@@ -867,6 +1036,10 @@
       box.appendChild(document.createTextNode('same'));
       box.appendChild(sw(diffColour(1, 1)));
       box.appendChild(document.createTextNode('slower, stronger for larger changes.'));
+    } else if (state.measure !== 'time') {
+      var mi = runs[0].mem.info;
+      box.textContent = 'Width: ' + MEASURES[state.measure].what + (mi.exact ? '' : ' (estimated from allocations sampled every ' +
+        fmtBytes(mi.sample_bytes) + ' on average)') + '. Colour: one hue per file. Click a frame to zoom; / searches, Esc resets.';
     } else {
       box.textContent = 'Width: total time. Colour: one hue per file. Click a frame to zoom, the path above to zoom out; / searches, Esc resets.';
     }
@@ -881,7 +1054,7 @@
     if (DIFF) {
       box.textContent = 'matched ' + fmtPct(matched.share) + ' of view (before ' + fmtNs(matched.sides[0]) + ', after ' + fmtNs(matched.sides[1]) + ')';
     } else {
-      box.textContent = 'matched ' + fmtNs(matched.sides[0]) + ', ' + fmtPct(matched.share) + ' of view';
+      box.textContent = 'matched ' + fmtW(matched.sides[0]) + ', ' + fmtPct(matched.share) + ' of view';
     }
   }
 
@@ -977,6 +1150,25 @@
     renderLegend();
     refreshView(true);
   }
+  // Switch the measure's data without redrawing (before the first render).
+  function setMeasureQuiet(m) {
+    var r = runs[0];
+    state.measure = m; state.sel = 'all';
+    r.threads = [r.mem.threads[m]]; r.pyNs = r.mem.threads[m].pyNs;
+    $('measure').value = m;
+  }
+  function setMeasure(m) {
+    var r = runs[0];
+    if (DIFF || !(m === 'time' || (r.mem && MEASURES[m]))) return;
+    state.measure = m;
+    if (m === 'time') { r.threads = r.timeThreads; r.pyNs = r.timeNs; }
+    else { r.threads = [r.mem.threads[m]]; r.pyNs = r.mem.threads[m].pyNs; state.sel = 'all'; }
+    if ($('measure').value !== m) $('measure').value = m;
+    renderThreadSelect();
+    renderLegend();
+    setTree(true);
+    drawMemory();
+  }
   function setSearch(text, regex) {
     state.search = String(text || ''); state.regex = !!regex; state.pickFn = -1;
     if ($('search').value !== state.search) $('search').value = state.search;
@@ -1000,6 +1192,7 @@
   });
   graph.addEventListener('scroll', function () { tip.hidden = true; queueDraw(); });
   $('thread').addEventListener('change', function () { selectThread($('thread').value); });
+  $('measure').addEventListener('change', function () { setMeasure($('measure').value); });
   $('gran-fn').addEventListener('click', function () { setGran('fn'); });
   $('gran-line').addEventListener('click', function () { setGran('line'); });
   $('orient-flame').addEventListener('click', function () { setOrient('flame'); });
@@ -1022,7 +1215,7 @@
     new ResizeObserver(function () {
       if (graph.clientWidth === lastW && graph.clientHeight === lastH) return;
       lastW = graph.clientWidth; lastH = graph.clientHeight;
-      if (tree) { layout(); draw(); }
+      if (tree) { layout(); draw(); drawMemory(); }
     }).observe(graph);
   }
 
@@ -1053,7 +1246,7 @@
     firstRenderMs: null,
     state: function () {
       var T = tree;
-      return { selection: state.sel, granularity: state.gran, orientation: state.orient, normalized: state.norm,
+      return { measure: state.measure, selection: state.sel, granularity: state.gran, orientation: state.orient, normalized: state.norm,
         zoom: state.zoom, zoomName: nodeName(T, state.zoom), search: state.search, regex: state.regex, pickFn: state.pickFn,
         searchError: searchError, matchedShare: matched.share, matchedWidth: matched.width, matchedNs: matched.sides.slice(0, NS),
         viewWidth: T.width[state.zoom], viewTotals: T.total.map(function (t) { return t[state.zoom]; }),
@@ -1106,6 +1299,17 @@
     columns: function () { return COLS.map(function (c) { return c.id; }); },
     zoom: zoomTo,
     reset: function () { zoomTo(0); },
+    setMeasure: setMeasure,
+    measures: function () {
+      return Array.prototype.map.call($('measure').options, function (o) { return { value: o.value, label: o.textContent }; });
+    },
+    // The memory data as the page read it, and what the plot drew.
+    memory: function () {
+      var M = runs[0].mem;
+      if (!M) return null;
+      return { info: M.info, totals: M.totals, noFrame: M.noFrame, points: M.t.length, plot: memPlot,
+        caption: $('mem-caption').textContent, visible: !$('mem-pane').hidden };
+    },
     search: setSearch,
     selectThread: selectThread,
     setGranularity: setGran,
@@ -1124,6 +1328,9 @@
 
   // ---------------------------------------------------------------- start
   renderMeta();
+  renderMeasureSelect();
+  // A run with memory but no Python samples opens on memory held at the peak.
+  if (!DIFF && runs[0].mem && !(runs[0].timeNs > 0)) setMeasureQuiet('peak');
   renderThreadSelect();
   if (DIFF) { $('norm-field').hidden = false; document.body.classList.add('diff'); }
   renderLegend();
@@ -1131,6 +1338,7 @@
   tree = getTree();
   computeMatches();
   refreshView(false);
+  drawMemory();
   performance.mark('pyro-first-render');
   api.firstRenderMs = performance.now();
   api.ready = true;
