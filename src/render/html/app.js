@@ -1150,20 +1150,18 @@
     renderLegend();
     refreshView(true);
   }
-  // Switch the measure's data without redrawing (before the first render).
-  function setMeasureQuiet(m) {
+  // Switch the measure's data; false if there is no such measure here.
+  function useMeasure(m) {
     var r = runs[0];
-    state.measure = m; state.sel = 'all';
-    r.threads = [r.mem.threads[m]]; r.pyNs = r.mem.threads[m].pyNs;
-    $('measure').value = m;
-  }
-  function setMeasure(m) {
-    var r = runs[0];
-    if (DIFF || !(m === 'time' || (r.mem && MEASURES[m]))) return;
+    if (DIFF || !(m === 'time' || (r.mem && MEASURES[m]))) return false;
     state.measure = m;
     if (m === 'time') { r.threads = r.timeThreads; r.pyNs = r.timeNs; }
     else { r.threads = [r.mem.threads[m]]; r.pyNs = r.mem.threads[m].pyNs; state.sel = 'all'; }
     if ($('measure').value !== m) $('measure').value = m;
+    return true;
+  }
+  function setMeasure(m) {
+    if (!useMeasure(m)) return;
     renderThreadSelect();
     renderLegend();
     setTree(true);
@@ -1330,7 +1328,7 @@
   renderMeta();
   renderMeasureSelect();
   // A run with memory but no Python samples opens on memory held at the peak.
-  if (!DIFF && runs[0].mem && !(runs[0].timeNs > 0)) setMeasureQuiet('peak');
+  if (!DIFF && runs[0].mem && !(runs[0].timeNs > 0)) useMeasure('peak');
   renderThreadSelect();
   if (DIFF) { $('norm-field').hidden = false; document.body.classList.add('diff'); }
   renderLegend();
