@@ -31,6 +31,12 @@ SUMMARY_RE = re.compile(
     r"errors (\d+)(?: \(([\d.]+)%\))?(?:, saturated (\d+) \(([\d.]+)%\))?")
 
 
+# One line of `pyrometer report --format collapsed`: thread, frames, weight. The root is
+# "thread TID", or "thread TID (interp N)" when the profile holds threads of more than one
+# interpreter (docs/CLI.md).
+COLLAPSED_RE = re.compile(r"^thread (\d+)(?: \(interp -?\d+\))?((?:;[^;]+)+) (\d+)$")
+
+
 class BenchError(Exception):
     """A measurement that could not be made; the message says which and why."""
 
@@ -124,11 +130,13 @@ def attach_and_measure(pyrometer, pid, duration, out, rate=None):
     return cpu, summary["samples"], float(walk.group(1)), summary
 
 
-def record_command(pyrometer, command, out, rate=None):
-    """`pyrometer record [-r RATE] -- COMMAND`; return (stdout, stderr)."""
-    args = [pyrometer, "record", "-o", out]
+def record_command(pyrometer, command, out, rate=None, mode=None):
+    """`pyrometer record [-r RATE] [--mode MODE] -- COMMAND`; return (stdout, stderr)."""
+    args = [pyrometer, "record", "-o", str(out)]
     if rate is not None:
         args += ["-r", str(rate)]
+    if mode is not None:
+        args += ["--mode", mode]
     proc = subprocess.run(args + ["--"] + command, stdin=subprocess.DEVNULL,
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           universal_newlines=True, timeout=600)
@@ -136,6 +144,38 @@ def record_command(pyrometer, command, out, rate=None):
         raise BenchError("%s exited %d:\n%s" % (" ".join(args + ["--"] + command),
                                                  proc.returncode, proc.stderr[-2000:]))
     return proc.stdout, proc.stderr
+
+
+def collapsed(pyrometer, path):
+    """The (function names root first, weight) of each line of a recording's collapsed stacks."""
+    proc = subprocess.run([pyrometer, "report", str(path), "--format", "collapsed"],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, universal_newlines=True, timeout=120)
+    if proc.returncode != 0:
+        raise BenchError("report of %s failed:\n%s" % (path, proc.stderr[-2000:]))
+    for line in proc.stdout.splitlines():
+        m = COLLAPSED_RE.match(line)
+        if not m:
+            raise BenchError("malformed collapsed line: %r" % line)
+        names = [part.rsplit(" (", 1)[0] for part in m.group(2).split(";")[1:]]
+        yield names, int(m.group(3))
+
+
+def split_share_error(pyrometer, python, seconds, out, mode=None):
+    """Record tests/targets/split.py; return (work_a's share in the profile minus the share
+    split.py measured itself, in percentage points, signed; pyrometer's stderr). The
+    truth is wall time, or CPU time in cpu mode."""
+    stdout, stderr = record_command(
+        pyrometer, [python, str(TARGETS / "split.py"), str(seconds)], out, mode=mode)
+    truth = last_json(stdout, "split.py")["cpu" if mode == "cpu" else "wall"]
+    a = b = 0
+    for names, weight in collapsed(pyrometer, out):
+        a += weight if "work_a" in names else 0
+        b += weight if "work_b" in names else 0
+    if a + b == 0:
+        raise BenchError("no samples in work_a or work_b")
+    measured = truth["work_a"] / (truth["work_a"] + truth["work_b"])
+    return (a / (a + b) - measured) * 100, stderr
 
 
 def copy_binary(path, tmp):

@@ -230,32 +230,35 @@ static ssize_t thread_codes(struct cpy_target *t, const struct cpy_sample *s, co
  * changed; a frame popped and another pushed at the same address shows a
  * different code object or a caller that moved on. A code object freed and
  * another allocated at its address between the walk and the decoding shows
- * other bytes (code_objects.h): its entry is marked stale. Returns 1 if
- * nothing changed, 0 if something did, -ESRCH if the process is gone,
- * -ENOMEM. */
+ * other bytes (code_objects.h): its entry is marked stale. A walk
+ * copied_whole was read at one moment: its frames are not read again, only
+ * the thread's ids and the code objects. Returns 1 if nothing changed, 0 if
+ * something did, -ESRCH if the process is gone, -ENOMEM. */
 static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, uint64_t frame, const struct cpy_thread *th,
-			   const struct cpy_sample *s)
+			   const struct cpy_sample *s, int copied_whole)
 {
 	const struct cpy_layout *l = &t->layout;
 	uint64_t link = 0, cur = 0, code = 0, prev = 0, caller_code = 0, thread_id = 0, native_id = 0;
 	uint8_t caller_instr[8] = { 0 };
 	size_t n = 0, i, regions, bytes, off;
 	ssize_t ncodes;
-	int check_code = frame && th->depth > 0 && s->raw_frame_first == frame;
-	int check_caller = th->depth > 1;
+	int check_link = !copied_whole;
+	int check_code = check_link && frame && th->depth > 0 && s->raw_frame_first == frame;
+	int check_caller = check_link && th->depth > 1;
 	int rc, same = 1;
 
 	ncodes = thread_codes(t, s, th, &regions, &bytes);
 	if (ncodes < 0 || chk_reserve(t, 8 + regions, bytes) < 0)
 		return -ENOMEM;
 #define CHK_ADD(a, l_, d) (t->chk.addr[n] = (a), t->chk.len[n] = (l_), t->chk.dst[n] = (d), n++)
-	CHK_ADD(ts + l->tstate.frame, 8, &link);
+	if (check_link)
+		CHK_ADD(ts + l->tstate.frame, 8, &link);
 	CHK_ADD(ts + l->tstate.thread_id, 8, &thread_id);
 	if (l->tstate.native_thread_id != CPY_FIELD_NONE)
 		CHK_ADD(ts + l->tstate.native_thread_id, 8, &native_id);
 	else
 		native_id = th->native_id;
-	if (cframe)
+	if (check_link && cframe)
 		CHK_ADD(cframe + l->tstate.cframe_current_frame, 8, &cur);
 	if (check_code) {
 		CHK_ADD(frame + l->frame.code, 8, &code);
@@ -281,7 +284,7 @@ static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, u
 	for (i = 0; i < n - regions; i++)
 		if (!t->chk.ok[i])
 			return 0;
-	if (cframe ? (link != cframe || cur != frame) : link != frame)
+	if (check_link && (cframe ? (link != cframe || cur != frame) : link != frame))
 		return 0;
 	/* A thread state made for a new thread carries its creator's ids
 	 * until the thread starts, which sets them before its first frame:
@@ -343,9 +346,55 @@ static int frames_of(struct cpy_target *t, struct cpy_sample *s, const struct cp
 	return 0;
 }
 
-/* Walk a thread's stack, decode the code objects it uses, then check that
- * neither moved (stack_unchanged); if either did, walk again, with the page
- * cache dropped. After WALK_TRIES attempts the thread is marked torn. */
+/* Whether the 8 bytes at addr read the same first and last in the prefetch's
+ * system call, and as the walk copied them in between (proc_mem_guard); asks
+ * for the same guard in the next sample. */
+static int held_as_copied(struct cpy_target *t, uint64_t addr)
+{
+	uint64_t first_last, copied;
+
+	proc_mem_guard(&t->mem, addr);
+	return proc_mem_guard_held(&t->mem, addr, &first_last) && rd_u64(t, addr, &copied) == 0 &&
+	       copied == first_last;
+}
+
+/* Whether a walk read the stack as it stood at one moment: served wholly from
+ * the blocks the prefetch copied between its guards, with what
+ * stack_unchanged() would check (the frame link, the innermost frame's code
+ * and link to its caller, the caller's code and instruction) read the same
+ * just before and just after that copy, and in it. The caller's instruction
+ * catches a callee that returned and was called again at the same address
+ * in between: the copy of the caller shows it elsewhere. */
+static int copied_whole(struct cpy_target *t, const struct cpy_sample *s, uint64_t ts, uint64_t cframe, uint64_t frame,
+			const struct cpy_thread *th)
+{
+	const struct cpy_layout *l = &t->layout;
+	int held = held_as_copied(t, ts + l->tstate.frame);
+
+	if (cframe)
+		held &= held_as_copied(t, cframe + l->tstate.cframe_current_frame);
+	if (frame) {
+		held &= held_as_copied(t, frame + l->frame.code);
+		held &= held_as_copied(t, frame + l->frame.previous);
+	}
+	if (th->depth > 1) {
+		held &= held_as_copied(t, s->raw_frame_second + l->frame.instr);
+		held &= held_as_copied(t, s->raw_frame_second + l->frame.code);
+	}
+	return held && proc_mem_marked_whole(&t->mem);
+}
+
+/* Walk a thread's stack and decode the code objects it uses. A walk served
+ * wholly from the blocks the prefetch copied between its guards, whose frame
+ * link and caller held still around that copy (copied_whole), is the stack at
+ * that moment: stack_unchanged() then checks only that its code objects are
+ * still the ones decoded. Any other walk is checked to have stayed put since;
+ * if it moved, the blocks are copied again (proc_mem_reload) and the thread
+ * walked again. After WALK_TRIES attempts the thread is marked torn.
+ * Checking every walk after the fact would drop the samples that land in
+ * calls shorter than the check takes and retry them into whatever runs next:
+ * short calls would lose their time to the calls that follow them
+ * (docs/VERSIONS.md, "Consistent stacks"). */
 static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, struct cpy_thread *th)
 {
 	size_t first = s->nframes;
@@ -353,26 +402,33 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 
 	for (attempt = 0; attempt < WALK_TRIES; attempt++) {
 		uint64_t frame = 0, cframe = 0;
+		int whole;
 
 		s->nframes = first;
 		th->depth = 0;
 		th->first = (uint32_t)first;
 		if (attempt > 0) {
-			proc_mem_refresh(&t->mem);
-			rc = thread_ids(t, ts, th);
+			rc = proc_mem_reload(&t->mem);
+			if (rc == 0)
+				rc = thread_ids(t, ts, th);
 			if (rc < 0)
 				return rc == -ESRCH ? rc : (th->torn = 1, 0);
 		}
+		proc_mem_mark(&t->mem, 1);
 		rc = current_frame(t, ts, &frame, &cframe);
-		if (rc < 0)
+		if (rc < 0) {
+			proc_mem_mark(&t->mem, 0);
 			return rc == -ESRCH ? rc : (th->torn = 1, 0);
+		}
 		rc = walk_frames(t, s, frame, &th->depth);
+		proc_mem_mark(&t->mem, 0);
 		if (rc < 0)
 			return rc;
 		if (rc == 0) {
+			whole = copied_whole(t, s, ts, cframe, frame, th);
 			if ((rc = resolve_thread(t, s, th)) < 0)
 				return rc;
-			rc = stack_unchanged(t, ts, cframe, frame, th, s);
+			rc = stack_unchanged(t, ts, cframe, frame, th, s, whole);
 			if (rc < 0)
 				return rc;
 			if (rc == 1) {

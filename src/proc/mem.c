@@ -51,11 +51,46 @@ void proc_mem_invalidate(struct proc_mem *m)
 	m->nprefetch = m->nused;
 	m->used = t;
 	m->nused = 0;
+	memcpy(m->guard_addr, m->guard_next, m->nguard_next * sizeof(*m->guard_addr));
+	m->nguard = m->nguard_next;
+	m->guard_cursor = 0;
+	m->nguard_next = 0;
+	m->guards_read = 0;
 }
 
-void proc_mem_refresh(struct proc_mem *m)
+/* A walk asks for a handful of words, and asks again for the same ones when
+ * it is retried: repeats are looked for among the last few only. */
+#define GUARD_REPEAT_WINDOW 8u
+
+void proc_mem_guard(struct proc_mem *m, uint64_t addr)
 {
-	m->gen++; /* touch() may list a block twice: the prefetch drops repeats */
+	size_t i = m->nguard_next > GUARD_REPEAT_WINDOW ? m->nguard_next - GUARD_REPEAT_WINDOW : 0;
+
+	for (; i < m->nguard_next; i++)
+		if (m->guard_next[i] == addr)
+			return;
+	if (m->nguard_next < PROC_GUARD_MAX)
+		m->guard_next[m->nguard_next++] = addr;
+}
+
+int proc_mem_guard_held(struct proc_mem *m, uint64_t addr, uint64_t *val)
+{
+	size_t k;
+
+	if (!m->guards_read || !m->nguard)
+		return 0;
+	/* Walks ask in the order the previous sample's walks did: start where
+	 * the last lookup ended. */
+	for (k = 0; k < m->nguard; k++) {
+		size_t i = (m->guard_cursor + k) % m->nguard;
+
+		if (m->guard_addr[i] == addr) {
+			m->guard_cursor = i + 1;
+			*val = m->guard_last[i];
+			return m->guard_first[i] == m->guard_last[i];
+		}
+	}
+	return 0;
 }
 
 static struct proc_block *set_of(struct proc_mem *m, uint64_t block)
@@ -91,6 +126,8 @@ static struct proc_block *block_free(struct proc_mem *m, uint64_t block)
 /* Note that this sample read from b, for the next sample's prefetch. */
 static void touch(struct proc_mem *m, struct proc_block *b)
 {
+	if (m->marking && b->guarded != m->gen)
+		m->outside++;
 	if (b->used == m->gen)
 		return;
 	b->used = m->gen;
@@ -105,18 +142,42 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* Read the blocks blk[0..n) (ascending, each with a free way) in one system
- * call, runs of adjacent blocks as one remote region. Blocks read are made
- * valid; the rest are left invalid. Returns 0, or -ESRCH/-EPERM. */
-static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_block **slot, size_t n)
+/* The guards as iovecs, local and remote, from index at; returns how many. */
+static size_t guard_iov(struct proc_mem *m, struct iovec *local, struct iovec *remote, size_t at, uint64_t *vals)
+{
+	size_t g;
+
+	for (g = 0; g < m->nguard; g++) {
+		local[at + g].iov_base = &vals[g];
+		local[at + g].iov_len = 8;
+		remote[at + g].iov_base = (void *)(uintptr_t)m->guard_addr[g];
+		remote[at + g].iov_len = 8;
+	}
+	return m->nguard;
+}
+
+/* Read the blocks blk[0..n) (ascending, each with a free way) in as few
+ * system calls as possible, runs of adjacent blocks as one remote region.
+ * Blocks read are made valid; the rest are left invalid. With guarded, the
+ * guard words are read first and last in the same call, around every block,
+ * when all fit in one; guards_read then says whether everything was read, and
+ * the blocks are marked as copied between the guards. Returns 0, or
+ * -ESRCH/-EPERM. */
+static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_block **slot, size_t n, int guarded)
 {
 	struct iovec *local = m->iov, *remote = m->iov + PROC_READV_MAX;
 	size_t i = 0;
 
+	if (!m->nguard || n + 2 * m->nguard > PROC_READV_MAX)
+		guarded = 0;
 	while (i < n) {
-		size_t nl = 0, nr = 0, first = i, j;
+		size_t nl = 0, nr = 0, first = i, j, lead = 0;
 		ssize_t r;
 
+		/* A block next to a guard may join its remote region: harmless,
+		 * as local and remote are separate lists. */
+		if (guarded)
+			nl = nr = lead = guard_iov(m, local, remote, 0, m->guard_first);
 		for (; i < n && nl < PROC_READV_MAX; i++) {
 			if (nr > 0 && blk[i] == (uint64_t)(uintptr_t)remote[nr - 1].iov_base + remote[nr - 1].iov_len) {
 				remote[nr - 1].iov_len += PROC_BLOCK_SIZE;
@@ -131,6 +192,11 @@ static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_bloc
 			local[nl].iov_len = PROC_BLOCK_SIZE;
 			nl++;
 		}
+		if (guarded) {
+			guard_iov(m, local + nl, remote + nr, 0, m->guard_last);
+			nl += m->nguard;
+			nr += m->nguard;
+		}
 		m->syscalls++;
 		r = process_vm_readv(m->pid, local, (unsigned long)nl, remote, (unsigned long)nr, 0);
 		if (r < 0 && (errno == ESRCH || errno == EPERM))
@@ -138,12 +204,24 @@ static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_bloc
 		if (r < 0)
 			r = 0; /* the first region is unreadable: its blocks stay unloaded */
 		m->bytes += (uint64_t)r;
+		if (guarded) {
+			if ((size_t)r < 8 * lead) {
+				/* A guard is unmapped (its thread gone): read the blocks alone. */
+				guarded = 0;
+				i = first;
+				continue;
+			}
+			/* The last guards count only if every block before them was read. */
+			m->guards_read = (size_t)r == (i - first) * PROC_BLOCK_SIZE + 16 * m->nguard;
+			r -= (ssize_t)(8 * lead);
+		}
 		/* Blocks read whole, in order; a read stops at the first region
 		 * it cannot finish, and whatever follows is read on demand. */
 		for (j = first; j < i; j++) {
 			if ((size_t)r >= PROC_BLOCK_SIZE) {
 				slot[j]->addr = blk[j];
 				slot[j]->gen = m->gen;
+				slot[j]->guarded = guarded && m->guards_read ? m->gen : 0;
 				r -= (ssize_t)PROC_BLOCK_SIZE;
 			} else {
 				slot[j]->gen = 0;
@@ -159,6 +237,7 @@ int proc_mem_prefetch(struct proc_mem *m)
 	struct proc_block **slot = m->slot;
 	size_t i, n = 0;
 
+	m->guards_read = 0;
 	qsort(m->prefetch, m->nprefetch, sizeof(*m->prefetch), cmp_u64);
 	for (i = 0; i < m->nprefetch; i++) {
 		struct proc_block *b;
@@ -175,7 +254,35 @@ int proc_mem_prefetch(struct proc_mem *m)
 		n++;
 	}
 	m->nprefetch = 0;
-	return n ? load_blocks(m, blk, slot, n) : 0;
+	/* Every block between the guards. Copying the blocks the stacks were
+	 * read from first, with the last guards right after them, measured
+	 * worse (docs/VERSIONS.md, "Consistent stacks"). */
+	return n ? load_blocks(m, blk, slot, n, 1) : 0;
+}
+
+void proc_mem_mark(struct proc_mem *m, int on)
+{
+	m->marking = on;
+	if (on)
+		m->outside = 0;
+}
+
+int proc_mem_marked_whole(const struct proc_mem *m)
+{
+	return m->guards_read && m->outside == 0;
+}
+
+int proc_mem_reload(struct proc_mem *m)
+{
+	size_t n = m->nused < PROC_PREFETCH_MAX ? m->nused : PROC_PREFETCH_MAX;
+
+	memcpy(m->prefetch, m->used, n * sizeof(*m->prefetch));
+	m->nprefetch = n;
+	memcpy(m->guard_addr, m->guard_next, m->nguard_next * sizeof(*m->guard_addr));
+	m->nguard = m->nguard_next;
+	m->guard_cursor = 0;
+	m->gen++; /* touch() lists the blocks again: the next prefetch drops repeats */
+	return proc_mem_prefetch(m);
 }
 
 static int errno_rc(void)
@@ -191,6 +298,8 @@ int proc_read_direct(struct proc_mem *m, uint64_t addr, void *dst, size_t len)
 {
 	size_t done = 0;
 
+	if (m->marking)
+		m->outside++;
 	while (done < len) {
 		struct iovec local = { (uint8_t *)dst + done, len - done };
 		struct iovec remote = { (void *)(uintptr_t)(addr + done), len - done };
@@ -247,7 +356,7 @@ int proc_read(struct proc_mem *m, uint64_t addr, void *dst, size_t len)
 	}
 	if (n) {
 		size_t i;
-		int rc = load_blocks(m, blk, slot, n);
+		int rc = load_blocks(m, blk, slot, n, 0);
 
 		if (rc < 0) {
 			while (n > 0)

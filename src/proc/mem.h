@@ -29,11 +29,13 @@
 #define PROC_CACHE_BLOCKS 256u   /* two-way: 128 sets */
 #define PROC_READV_MAX 1024u
 #define PROC_PREFETCH_MAX 1024u  /* blocks one sample's prefetch reloads */
+#define PROC_GUARD_MAX 192u      /* words read around the prefetch (proc_mem_guard) */
 
 struct proc_block {
 	uint64_t addr;  /* block-aligned remote address */
 	uint64_t gen;   /* valid when equal to proc_mem.gen */
 	uint64_t used;  /* proc_mem.gen when last read from */
+	uint64_t guarded; /* proc_mem.gen when copied between the guards */
 	uint8_t data[PROC_BLOCK_SIZE];
 };
 
@@ -49,6 +51,15 @@ struct proc_mem {
 	size_t nprefetch;
 	struct iovec *iov;         /* owned scratch: PROC_READV_MAX local, then remote */
 	struct proc_block **slot;  /* owned scratch: PROC_PREFETCH_MAX */
+	/* Guards: words read first and last in the prefetch's system call. */
+	uint64_t guard_addr[PROC_GUARD_MAX]; /* this sample's */
+	uint64_t guard_first[PROC_GUARD_MAX], guard_last[PROC_GUARD_MAX];
+	size_t nguard, guard_cursor;
+	int guards_read;                     /* guard_first/last hold this sample's values */
+	uint64_t guard_next[PROC_GUARD_MAX]; /* asked for during this sample, for the next */
+	size_t nguard_next;
+	int marking;                         /* proc_mem_mark */
+	uint64_t outside;                    /* reads while marking from outside the guards' copy */
 };
 
 int proc_mem_init(struct proc_mem *m, pid_t pid);
@@ -56,15 +67,31 @@ void proc_mem_release(struct proc_mem *m);
 /* Drop every cached block (cheap: bumps a generation). The blocks the
  * dropped generation read from are remembered for proc_mem_prefetch(). */
 void proc_mem_invalidate(struct proc_mem *m);
-/* Drop every cached block within a sample, to read the target again: the
- * blocks read from so far still count as this sample's. */
-void proc_mem_refresh(struct proc_mem *m);
 /* Load, in one system call, the blocks the previous generation read from: a
  * sampler reads nearly the same ones every time, and one read is cheaper
  * than one per block (and closer to a single snapshot). Adjacent blocks are
  * one remote region. Blocks that fail to read are simply not cached.
  * Returns 0, or -ESRCH/-EPERM. */
 int proc_mem_prefetch(struct proc_mem *m);
+/* Within a sample, copy again, in one system call, every block this sample
+ * has read so far, with the guards asked for so far (proc_mem_guard): a new
+ * snapshot to walk a stack again from. Returns 0, or -ESRCH/-EPERM. */
+int proc_mem_reload(struct proc_mem *m);
+/* Ask the next sample's prefetch to read the 8-byte word at addr both first
+ * and last in its system call, around every block: a word equal at both ends
+ * held that value while the blocks were copied (a frame pointer that did not
+ * move, say, so the frames it leads to were copied as they stood). At most
+ * PROC_GUARD_MAX words; later ones are dropped. */
+void proc_mem_guard(struct proc_mem *m, uint64_t addr);
+/* Whether this sample's prefetch read the word at addr first and last with the
+ * same value; that value goes to *val. */
+int proc_mem_guard_held(struct proc_mem *m, uint64_t addr, uint64_t *val);
+/* Mark the reads that follow (on) until marking stops (off), for
+ * proc_mem_marked_whole(). */
+void proc_mem_mark(struct proc_mem *m, int on);
+/* Whether every read since marking started came from blocks this sample's
+ * prefetch copied between its guards, and the guards were read. */
+int proc_mem_marked_whole(const struct proc_mem *m);
 
 /* Read len bytes at addr, through the cache when small. Returns 0 or
  * negative errno: -ESRCH (the process is gone), -EPERM, -EFAULT (not mapped).

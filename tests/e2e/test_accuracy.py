@@ -15,7 +15,6 @@ import pytest
 from e2e_util import (TARGETS, Summary, describe, describe_stack, has_function, marker_line,
                       python_frames, record, report, same_file, weight_where)
 
-SPLIT_SECONDS = 5  # ~5000 samples: binomial noise on the share ~0.65 points
 HOTLINE_SECONDS = 2
 HOTLINE_RATE = 250  # also exercises -r; 500 samples are plenty for a 90% line
 
@@ -30,6 +29,13 @@ MAX_ERROR_FRACTION = 0.01   # torn or unreadable stacks, as a fraction of sample
 # its shares measure the instrumentation, not pyrometer. The sanitizer pass still runs
 # every structural check here; the release pass (make test) runs the figures.
 SANITIZERS = os.environ.get("PYROMETER_SANITIZERS", "")
+
+# The release pass checks the shares on 10 s (~10000 samples: binomial noise on a share
+# ~0.46 points). The sampler's own bias on split.py is +1 to +1.5 points on some
+# versions (docs/VERSIONS.md, "Consistent stacks"; python3 bench/accuracy), which put
+# the 3-point bound only about 2.5 standard deviations away on 5 s. The sanitizer pass
+# checks structure only, on 5 s.
+SPLIT_SECONDS = 5 if SANITIZERS else 10
 
 
 def release_figures_only():
