@@ -32,13 +32,20 @@
 #include <string.h>
 #include <time.h>
 
+/* An allocator domain: the allocator it had, and the largest request its
+ * hook may pass on with no guard. pymalloc serves requests of up to 512
+ * bytes from its own pools (less with the debug hooks' padding: 256 leaves
+ * room) and hands larger ones to the raw domain, whose hook must then not
+ * count them a second time; so the object and mem hooks guard larger
+ * requests, and the raw domain, which nothing is under, guards none. */
 struct domain {
 	PyMemAllocatorDomain which;
+	size_t unguarded_max;
 	PyMemAllocatorEx orig;
 	int hooked;
 };
 
-static struct domain domains[3] = { { PYMEM_DOMAIN_RAW }, { PYMEM_DOMAIN_MEM }, { PYMEM_DOMAIN_OBJ } };
+static struct domain domains[3] = { { PYMEM_DOMAIN_RAW, SIZE_MAX }, { PYMEM_DOMAIN_MEM, 256 }, { PYMEM_DOMAIN_OBJ, 256 } };
 static int reported_failure;
 
 /* --- the calling thread's Python stack ---------------------------------- */
@@ -156,43 +163,63 @@ static __attribute__((noinline)) void record_sampled(void *p, uint64_t weight)
 	trk_alloc(p, weight, frames, nf);
 }
 
+/* After an allocation the hook's fast path did not settle (and every one
+ * the native interposer reports): sample it; a sampled one made while the
+ * agent runs (a block pymalloc asked the raw domain for, in a hook already
+ * counting it, or the agent's own) is dropped. */
 static inline void record(void *p, size_t n)
 {
 	uint64_t weight;
 
-	if (!p || trk_in_agent || !trk_active)
+	if (!p)
 		return;
 	weight = trk_sample(n);
-	if (weight)
+	if (__builtin_expect(weight != 0, 0) && !trk_in_agent)
 		record_sampled(p, weight);
 }
 
-static void *hook_malloc(void *ctx, size_t n)
+/* The hooks' common case is an allocation that is not sampled and needs no
+ * guard: counted down inline and passed on as a tail call. The rest come
+ * here, out of line. */
+static __attribute__((noinline)) void *malloc_counted(struct domain *d, size_t n)
 {
-	struct domain *d = ctx;
 	void *p;
 
-	/* Guarded: pymalloc hands large blocks to the raw domain, which
-	 * must not count them again. */
 	trk_in_agent++;
 	p = d->orig.malloc(d->orig.ctx, n);
 	trk_in_agent--;
-
 	record(p, n);
 	return p;
 }
 
-static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
+static __attribute__((noinline)) void *calloc_counted(struct domain *d, size_t nelem, size_t elsize)
 {
-	struct domain *d = ctx;
 	void *p;
 
 	trk_in_agent++;
 	p = d->orig.calloc(d->orig.ctx, nelem, elsize);
 	trk_in_agent--;
-
 	record(p, nelem * elsize);
 	return p;
+}
+
+static void *hook_malloc(void *ctx, size_t n)
+{
+	struct domain *d = ctx;
+
+	if (__builtin_expect(n <= d->unguarded_max && trk_skip(n), 1))
+		return d->orig.malloc(d->orig.ctx, n);
+	return malloc_counted(d, n);
+}
+
+static void *hook_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+	struct domain *d = ctx;
+	size_t n;
+
+	if (__builtin_expect(!__builtin_mul_overflow(nelem, elsize, &n) && n <= d->unguarded_max && trk_skip(n), 1))
+		return d->orig.calloc(d->orig.ctx, nelem, elsize);
+	return calloc_counted(d, nelem, elsize);
 }
 
 static void *hook_realloc(void *ctx, void *ptr, size_t n)
@@ -201,9 +228,9 @@ static void *hook_realloc(void *ctx, void *ptr, size_t n)
 	void *p;
 
 	/* Forget the old block first: once realloc returns, its address may be
-	 * handed to another thread. */
-	if (ptr && !trk_in_agent)
-		trk_free(ptr);
+	 * handed to another thread. Always guarded: pymalloc may move a block
+	 * of any size to or from the raw domain. */
+	trk_free(ptr);
 	trk_in_agent++;
 	p = d->orig.realloc(d->orig.ctx, ptr, n);
 	trk_in_agent--;
@@ -211,15 +238,22 @@ static void *hook_realloc(void *ctx, void *ptr, size_t n)
 	return p;
 }
 
+static __attribute__((noinline)) void free_sampled(struct domain *d, void *ptr)
+{
+	trk_free_slow(ptr);
+	d->orig.free(d->orig.ctx, ptr);
+}
+
+/* Unguarded: a large block pymalloc passes on to the raw domain was
+ * forgotten here already, so the raw hook finds nothing to do. */
 static void hook_free(void *ctx, void *ptr)
 {
 	struct domain *d = ctx;
 
-	if (ptr && !trk_in_agent)
-		trk_free(ptr);
-	trk_in_agent++;
-	d->orig.free(d->orig.ctx, ptr);
-	trk_in_agent--;
+	if (__builtin_expect(trk_maybe_sampled(ptr), 0))
+		free_sampled(d, ptr);
+	else
+		d->orig.free(d->orig.ctx, ptr);
 }
 
 /* --- native allocations (--memory=native) --------------------------------
@@ -239,8 +273,7 @@ static void native_alloc(void *p, size_t n)
 
 static void native_free(void *p)
 {
-	if (!trk_in_agent)
-		trk_free(p);
+	trk_free(p);
 }
 
 static const struct pyro_native_sink sink = { native_alloc, native_free };
@@ -256,9 +289,46 @@ static int native_connect(int on)
 	return 0;
 }
 
+#ifdef PYRO_AGENT_FORWARD_ONLY
+/* bench/memory's measure of the hook mechanism's own cost: hooks that only
+ * pass every call on (nothing is sampled or recorded). */
+static void *forward_malloc(void *ctx, size_t n)
+{
+	struct domain *d = ctx;
+
+	return d->orig.malloc(d->orig.ctx, n);
+}
+
+static void *forward_calloc(void *ctx, size_t nelem, size_t elsize)
+{
+	struct domain *d = ctx;
+
+	return d->orig.calloc(d->orig.ctx, nelem, elsize);
+}
+
+static void *forward_realloc(void *ctx, void *ptr, size_t n)
+{
+	struct domain *d = ctx;
+
+	return d->orig.realloc(d->orig.ctx, ptr, n);
+}
+
+static void forward_free(void *ctx, void *ptr)
+{
+	struct domain *d = ctx;
+
+	d->orig.free(d->orig.ctx, ptr);
+}
+#define HOOKS { NULL, forward_malloc, forward_calloc, forward_realloc, forward_free }
+static const PyMemAllocatorEx unused_hooks __attribute__((unused)) = { NULL, hook_malloc, hook_calloc, hook_realloc,
+								      hook_free };
+#else
+#define HOOKS { NULL, hook_malloc, hook_calloc, hook_realloc, hook_free }
+#endif
+
 static void install_hooks(int native)
 {
-	PyMemAllocatorEx h = { NULL, hook_malloc, hook_calloc, hook_realloc, hook_free };
+	PyMemAllocatorEx h = HOOKS;
 	size_t i;
 
 	for (i = 0; i < 3; i++) {

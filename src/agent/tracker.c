@@ -29,15 +29,19 @@
 #include <time.h>
 #include <unistd.h>
 
-#define FILTER_BITS 18
+#define FILTER_MIN_LOG2 12   /* 512 bytes */
+#define FILTER_MAX_LOG2 24   /* 2 MiB */
 #define POINT_EVERY_NS (10ull * 1000 * 1000)
 #define FLUSH_EVERY_NS (1000ull * 1000 * 1000)
 #define MAX_PENDING_POINTS 4096
 
 __thread int trk_in_agent __attribute__((tls_model("initial-exec")));
-static __thread int64_t countdown __attribute__((tls_model("initial-exec")));
+__thread int64_t trk_countdown __attribute__((tls_model("initial-exec")));
 static __thread uint64_t rng __attribute__((tls_model("initial-exec")));
+static __thread unsigned thread_session __attribute__((tls_model("initial-exec")));
 volatile int trk_active;
+volatile uint64_t trk_always = UINT64_MAX;
+static volatile unsigned session;  /* counts trk_start()s */
 
 struct site {
 	struct pyro_mem_site s;      /* live_bytes now; peak_bytes as of peak_ver */
@@ -77,12 +81,22 @@ static struct {
 	int statm_fd;
 } T = { .lock = PTHREAD_MUTEX_INITIALIZER, .statm_fd = -1 };
 
-/* Which slots hold a sampled block: one bit each (32 KiB), the only table a
- * free of an unsampled block reads, so it stays in cache; the counts behind
- * the bits (a slot is cleared when its last block goes; a saturated count
- * stays set) are touched under the lock only. */
-static _Atomic uint8_t filter[(1u << FILTER_BITS) / 8];
-static uint16_t filter_count[1u << FILTER_BITS];
+/* The filter of sampled blocks (tracker.h). Before the first start, and
+ * until the first sampled block, it is this one: 64 clear bits. */
+static union {
+	struct trk_filter f;
+	uint8_t space[sizeof(struct trk_filter) + 8];
+} empty_filter = { .f = { .shift = 64 - 6 } };
+struct trk_filter *_Atomic trk_filter_now = &empty_filter.f;
+
+/* The filters made so far, by size (log2 of the bits), and the counts of
+ * live sampled blocks behind the current one's bits (a bit is cleared when
+ * its count falls to 0; a saturated count stays). A replaced filter is kept
+ * and reused by a later session, never freed: a hook on another thread may
+ * still be reading it. Guarded by the lock. */
+static struct trk_filter *filters[FILTER_MAX_LOG2 + 1];
+static uint16_t *filter_count;
+static unsigned filter_log2;       /* of the current one; 0: the empty one */
 
 static uint64_t mono_ns(void)
 {
@@ -92,27 +106,72 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* Fibonacci hashing of the address (blocks are at least 8-aligned). */
-static inline size_t filter_slot(uintptr_t p)
+/* Count a block at p into filter f with counts count, setting its bit. */
+static void filter_count_in(struct trk_filter *f, uint16_t *count, const void *p)
 {
-	return (size_t)(((uint64_t)p >> 3) * 0x9e3779b97f4a7c15ull >> (64 - FILTER_BITS));
+	size_t slot = trk_filter_slot(f, p);
+
+	if (count[slot] != UINT16_MAX && count[slot]++ == 0)
+		atomic_fetch_or_explicit(&f->bits[slot >> 3], (uint8_t)(1u << (slot & 7)), memory_order_relaxed);
 }
 
-static inline int filter_has(size_t f)
+static void filter_add_unlocked(const void *p)
 {
-	return atomic_load_explicit(&filter[f >> 3], memory_order_relaxed) >> (f & 7) & 1;
+	filter_count_in(atomic_load_explicit(&trk_filter_now, memory_order_relaxed), filter_count, p);
 }
 
-static void filter_add_unlocked(size_t f)
+static void filter_remove_unlocked(const void *p)
 {
-	if (filter_count[f] != UINT16_MAX && filter_count[f]++ == 0)
-		atomic_fetch_or_explicit(&filter[f >> 3], (uint8_t)(1u << (f & 7)), memory_order_relaxed);
+	struct trk_filter *f = atomic_load_explicit(&trk_filter_now, memory_order_relaxed);
+	size_t slot;
+
+	if (!filter_log2)
+		return;
+	slot = trk_filter_slot(f, p);
+	if (filter_count[slot] != UINT16_MAX && --filter_count[slot] == 0)
+		atomic_fetch_and_explicit(&f->bits[slot >> 3], (uint8_t)~(1u << (slot & 7)), memory_order_relaxed);
 }
 
-static void filter_remove_unlocked(size_t f)
+static void filter_drop_unlocked(void)
 {
-	if (filter_count[f] != UINT16_MAX && --filter_count[f] == 0)
-		atomic_fetch_and_explicit(&filter[f >> 3], (uint8_t)~(1u << (f & 7)), memory_order_relaxed);
+	free(filter_count);
+	filter_count = NULL;
+	filter_log2 = 0;
+	atomic_store_explicit(&trk_filter_now, &empty_filter.f, memory_order_release);
+}
+
+/* Before a block is added: a filter with at least 32 bits for each sampled
+ * block, so that at most 1 free in 32 of an unsampled block finds its bit
+ * set. The new one is filled from the live blocks before it is published. */
+static int filter_fit_unlocked(size_t nblocks)
+{
+	unsigned want = filter_log2 ? filter_log2 : FILTER_MIN_LOG2;
+	struct trk_filter *f;
+	uint16_t *count;
+	size_t i, bytes;
+
+	while (want < FILTER_MAX_LOG2 && (nblocks << 5) > ((size_t)1 << want))
+		want++;
+	if (want == filter_log2)
+		return 0;
+	bytes = (size_t)1 << (want - 3);
+	if (!filters[want]) {
+		if (!(filters[want] = malloc(sizeof(struct trk_filter) + bytes)))
+			return -ENOMEM;
+		filters[want]->shift = 64 - want;
+	}
+	if (!(count = calloc((size_t)1 << want, sizeof(*count))))
+		return -ENOMEM;
+	f = filters[want];
+	memset((void *)f->bits, 0, bytes);
+	for (i = 0; i < T.cap_blocks; i++)
+		if (T.blocks[i].ptr)
+			filter_count_in(f, count, (const void *)T.blocks[i].ptr);
+	free(filter_count);
+	filter_count = count;
+	filter_log2 = want;
+	atomic_store_explicit(&trk_filter_now, f, memory_order_release);
+	return 0;
 }
 
 /* An exponential variate with the given mean (xorshift64* uniform). */
@@ -129,19 +188,43 @@ static int64_t draw(uint64_t mean)
 	return (int64_t)(-log(1.0 - u) * (double)mean) + 1;
 }
 
-uint64_t trk_sample(size_t n)
+/* The weight of a sampled allocation of n bytes: n / p, p = 1 - e^(-n/mean). */
+static uint64_t weight_of(size_t n, uint64_t mean)
+{
+	return (uint64_t)llround((double)n / -expm1(-(double)n / (double)mean));
+}
+
+/* The countdown crossed zero, or n is large, or tracking is exact or off.
+ * A thread new to this session (just started, or its countdown was drawn
+ * in an earlier one) starts afresh: the countdown is drawn now and this
+ * allocation is the first it counts, as if the thread had just begun. The
+ * leftover of a crossed countdown is dropped (memoryless: the next draw is
+ * as good). */
+uint64_t trk_sample_slow(size_t n)
 {
 	uint64_t mean = T.o.sample_bytes;
+	int64_t left;
 
-	if (T.o.exact || n >= mean)
+	if (!trk_active) {
+		/* Off: come back rarely. */
+		trk_countdown = draw(TRK_DEFAULT_SAMPLE);
+		return 0;
+	}
+	if (T.o.exact)
 		return n ? n : 1;
-	countdown -= (int64_t)n;
-	if (countdown > 0)
+	if (n >= mean)
+		return n;
+	if (thread_session != session) {
+		thread_session = session;
+		trk_countdown = draw(mean);
+	}
+	left = trk_countdown - (int64_t)n;
+	if (left > 0) {
+		trk_countdown = left;
 		return 0;
-	countdown = draw(mean);
-	if (!n)
-		return 0;
-	return (uint64_t)llround((double)n / -expm1(-(double)n / (double)mean));
+	}
+	trk_countdown = draw(mean);
+	return n ? weight_of(n, mean) : 0;
 }
 
 static void fail_unlocked(const char *what)
@@ -150,6 +233,7 @@ static void fail_unlocked(const char *what)
 		return;
 	T.failed = 1;
 	trk_active = 0;
+	trk_always = UINT64_MAX;
 	snprintf(T.failure, sizeof(T.failure), "%s", what);
 }
 
@@ -389,7 +473,6 @@ static void forget_unlocked(size_t j, uint64_t t)
 {
 	struct block *b = &T.blocks[j];
 	struct site *s = &T.sites[b->site];
-	size_t f = filter_slot(b->ptr);
 
 	touch_unlocked(s);
 	s->s.freed_bytes += b->weight;
@@ -397,7 +480,7 @@ static void forget_unlocked(size_t j, uint64_t t)
 		s->s.temp_bytes += b->weight;
 	s->s.live_bytes -= b->weight;
 	T.live -= b->weight;
-	filter_remove_unlocked(f);
+	filter_remove_unlocked((const void *)b->ptr);
 	block_remove_unlocked(j);
 }
 
@@ -406,7 +489,7 @@ void trk_alloc(void *ptr, uint64_t weight, const struct trk_pyframe *frames, int
 	struct site *s;
 	uint32_t stack;
 	uint64_t t;
-	size_t j, f;
+	size_t j;
 
 	trk_in_agent++;
 	pthread_mutex_lock(&T.lock);
@@ -422,7 +505,8 @@ void trk_alloc(void *ptr, uint64_t weight, const struct trk_pyframe *frames, int
 		fail_unlocked(pyro_err_msg());
 		goto out;
 	}
-	if (!(s = site_unlocked(stack)) || ((T.nblocks + 1) * 2 > T.cap_blocks && blocks_grow_unlocked() < 0)) {
+	if (!(s = site_unlocked(stack)) || ((T.nblocks + 1) * 2 > T.cap_blocks && blocks_grow_unlocked() < 0) ||
+	    filter_fit_unlocked(T.nblocks + 1) < 0) {
 		fail_unlocked("out of memory");
 		goto out;
 	}
@@ -438,19 +522,18 @@ void trk_alloc(void *ptr, uint64_t weight, const struct trk_pyframe *frames, int
 	T.blocks[j].weight = weight;
 	T.blocks[j].t_ns = t;
 	T.nblocks++;
-	f = filter_slot((uintptr_t)ptr);
-	filter_add_unlocked(f);
+	filter_add_unlocked(ptr);
 	account_unlocked(t);
 out:
 	pthread_mutex_unlock(&T.lock);
 	trk_in_agent--;
 }
 
-void trk_free(void *ptr)
+void trk_free_slow(void *ptr)
 {
 	size_t j;
 
-	if (!ptr || !filter_has(filter_slot((uintptr_t)ptr)))
+	if (!ptr || trk_in_agent)
 		return;
 	trk_in_agent++;
 	pthread_mutex_lock(&T.lock);
@@ -481,6 +564,7 @@ static void atfork_parent(void)
 static void atfork_child(void)
 {
 	trk_active = 0;
+	trk_always = UINT64_MAX;
 	T.stopped = 1;
 	if (T.w.fd >= 0) {
 		close(T.w.fd);
@@ -527,7 +611,10 @@ fresh:
 	T.failed = 0;
 	if (!atfork_done && pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0)
 		atfork_done = 1;
-	countdown = draw(T.o.sample_bytes ? T.o.sample_bytes : 1);
+	session++;
+	thread_session = session;
+	trk_countdown = draw(T.o.sample_bytes ? T.o.sample_bytes : 1);
+	trk_always = T.o.exact ? 0 : T.o.sample_bytes;
 	trk_active = 1;
 	point_unlocked(0);
 out:
@@ -547,6 +634,7 @@ int trk_stop(int ended)
 
 		flush_unlocked(mono_ns() - T.t0, ended);
 		trk_active = 0;
+		trk_always = UINT64_MAX;
 		T.stopped = 1;
 
 		memset(&end, 0, sizeof(end));
@@ -584,8 +672,7 @@ void trk_release(void)
 		T.npoints = 0;
 		T.last_point = T.last_flush = T.last_point_live = 0;
 		T.started = 0;
-		memset((void *)filter, 0, sizeof(filter));
-		memset(filter_count, 0, sizeof(filter_count));
+		filter_drop_unlocked();
 	}
 	pthread_mutex_unlock(&T.lock);
 	trk_in_agent--;

@@ -4,16 +4,18 @@
  * stack totals, the peak and the stacks live at it, and the .pyro stream.
  *
  * The hooks (agent.c) call trk_sample() on every allocation and trk_free()
- * on every free; only sampled allocations and frees of sampled blocks take
- * the lock. One tracker per process. Its own memory comes from malloc,
- * never from the allocators it watches, and every entry point sets the
- * calling thread's guard so that nothing it does is recorded.
+ * on every free, both inline; only sampled allocations and frees of
+ * (possibly) sampled blocks call into tracker.c and take the lock. One
+ * tracker per process. Its own memory comes from malloc, never from the
+ * allocators it watches, and every entry point sets the calling thread's
+ * guard so that nothing it does is recorded.
  */
 #ifndef PYRO_AGENT_TRACKER_H
 #define PYRO_AGENT_TRACKER_H
 
 #include "profile/profile.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -49,6 +51,72 @@ typedef void (*trk_describe_fn)(const struct trk_pyframe *f, char *name, size_t 
 extern __thread int trk_in_agent __attribute__((tls_model("initial-exec")));
 extern volatile int trk_active;
 
+/* --- the fast paths, inlined into the allocator hooks ---------------------
+ * Every allocation and free in the process passes here, so the common case
+ * (not sampled) is a few instructions with no call: a per-thread byte
+ * countdown, and for a free one bit of a small filter. */
+
+/* Bytes the calling thread may still allocate before the next sample. */
+extern __thread int64_t trk_countdown __attribute__((tls_model("initial-exec")));
+/* Allocations of at least this many bytes go to the slow path (the sampling
+ * mean: they are always recorded); 0 sends them all there (exact). */
+extern volatile uint64_t trk_always;
+
+/* Which sampled blocks may be live: one bit per hashed address (a set bit
+ * may be another block's; a clear bit proves the block was never sampled).
+ * Sized to the number of sampled blocks, so that it stays in cache; a
+ * bigger one replaces it whole, and a reader holding the old one still
+ * finds every block that was live when it was replaced. */
+struct trk_filter {
+	unsigned shift;              /* 64 - log2(number of bits) */
+	_Atomic uint8_t bits[];
+};
+extern struct trk_filter *_Atomic trk_filter_now;
+
+static inline size_t trk_filter_slot(const struct trk_filter *f, const void *p)
+{
+	return (size_t)(((uint64_t)(uintptr_t)p >> 3) * 0x9e3779b97f4a7c15ull >> f->shift);
+}
+
+/* Zero: the block at p was surely not sampled. */
+static inline int trk_maybe_sampled(const void *p)
+{
+	const struct trk_filter *f = atomic_load_explicit(&trk_filter_now, memory_order_acquire);
+	size_t slot = trk_filter_slot(f, p);
+
+	return atomic_load_explicit(&f->bits[slot >> 3], memory_order_relaxed) >> (slot & 7) & 1;
+}
+
+uint64_t trk_sample_slow(size_t n);
+void trk_free_slow(void *ptr);
+
+/* Nonzero when an allocation of n bytes is surely not sampled (counted down
+ * by it); zero when trk_sample_slow() must decide, and nothing is counted. */
+static inline int trk_skip(size_t n)
+{
+	int64_t left = trk_countdown - (int64_t)n;
+
+	if (__builtin_expect(left > 0 && n < trk_always, 1)) {
+		trk_countdown = left;
+		return 1;
+	}
+	return 0;
+}
+
+/* The weight to record an allocation of n bytes with, or 0 to skip it.
+ * Lock-free: the calling thread's byte countdown. */
+static inline uint64_t trk_sample(size_t n)
+{
+	return trk_skip(n) ? 0 : trk_sample_slow(n);
+}
+
+/* A block is freed: drop it if it was sampled. */
+static inline void trk_free(void *ptr)
+{
+	if (__builtin_expect(trk_maybe_sampled(ptr), 0))
+		trk_free_slow(ptr);
+}
+
 /* Start tracking into path (NULL: keep the tables in memory only).
  * Returns 0, or negative with a message (pyro_err) and nothing started. */
 int trk_start(const char *path, const struct pyro_header *h, const struct trk_opts *o, trk_describe_fn describe);
@@ -58,14 +126,8 @@ int trk_stop(int ended);
 /* Drop the tables (after trk_stop). */
 void trk_release(void);
 
-/* The weight to record an allocation of n bytes with, or 0 to skip it.
- * Lock-free: a per-thread byte countdown. */
-uint64_t trk_sample(size_t n);
 /* Record a sampled block (frames leaf first, nframes may be 0). */
 void trk_alloc(void *ptr, uint64_t weight, const struct trk_pyframe *frames, int nframes);
-/* A block is freed: drop it if it was sampled. The common case (not
- * sampled) reads one counter and takes no lock. */
-void trk_free(void *ptr);
 
 /* A consistent view for the in-process API: the sites as of now and the
  * tables that name their stacks. Call trk_view_end() when done. */

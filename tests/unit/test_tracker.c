@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <time.h>
 
 /* Made-up code objects: a frame is identified by them, named by describe. */
@@ -225,6 +226,68 @@ TEST(start_stop_rules)
 	trk_view_end(&v);
 	trk_release();
 	ASSERT_EQ(trk_view(&v), -ESRCH);
+}
+
+/* The filter a free of an unsampled block reads: with 2,000 blocks live,
+ * at most 1 in 32 other addresses (about 3%) finds its bit set, however
+ * many blocks came and went before; when the blocks are freed, no bit
+ * stays set. */
+TEST(free_filter_fits_the_live_blocks)
+{
+	struct trk_view v;
+	size_t i, hits = 0, n = 2000, probes = 100000;
+
+	start(NULL, 1, 0, 0);
+	for (i = 0; i < 50000; i++)   /* grows the filter, then all go */
+		alloc_on(1000000 + i, 16, stack_a);
+	for (i = 0; i < 50000; i++)
+		trk_free(addr(1000000 + i));
+	for (i = 0; i < n; i++)
+		alloc_on(i * 7, 16, stack_b);
+	for (i = 0; i < n; i++)
+		ASSERT_TRUE(trk_maybe_sampled(addr(i * 7)));
+	for (i = 0; i < probes; i++)
+		hits += (size_t)trk_maybe_sampled(addr(2000000 + i * 3));
+	if (hits * 20 > probes)
+		CHECK_FAIL("%zu of %zu unsampled addresses found a set bit", hits, probes);
+	for (i = 0; i < n; i++)
+		trk_free(addr(i * 7));
+	for (i = 0; i < n; i++)
+		ASSERT_TRUE(!trk_maybe_sampled(addr(i * 7)));
+	ASSERT_EQ(trk_view(&v), 0);
+	ASSERT_EQ(v.live_bytes, 0);
+	trk_view_end(&v);
+	ASSERT_EQ(trk_stop(1), 0);
+	trk_release();
+}
+
+static void *first_allocation(void *out)
+{
+	*(uint64_t *)out = trk_sample(100);
+	return NULL;
+}
+
+/* A thread's first allocation is sampled as any other: a new thread's
+ * countdown starts there, it is not a sample by default. 400 threads
+ * allocating 100 bytes each with a 4 KiB mean: about 9.6 samples
+ * expected (p = 2.4%), 40 is over 9 standard deviations. */
+TEST(a_new_threads_first_allocation_is_not_always_sampled)
+{
+	enum { N = 400 };
+	static uint64_t weight[N];
+	pthread_t t;
+	size_t i, sampled = 0;
+
+	start(NULL, 0, 4096, 0);
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(pthread_create(&t, NULL, first_allocation, &weight[i]), 0);
+		ASSERT_EQ(pthread_join(t, NULL), 0);
+		sampled += weight[i] != 0;
+	}
+	if (sampled > 40)
+		CHECK_FAIL("%zu of %d first allocations sampled", sampled, N);
+	ASSERT_EQ(trk_stop(1), 0);
+	trk_release();
 }
 
 /* The file: the reader finds the same sites, the peak, the end, and points. */
