@@ -108,7 +108,9 @@ class Summary:
 
 
 COLLAPSED_RE = re.compile(r"^thread (\d+)(?: \(pid (\d+)\))?(?: \(interp (-?\d+)\))?((?:;[^;]+)+) (\d+)$")
-FRAME_RE = re.compile(r"^(.+) \((.+):(\d+)\)$")
+# A frame's line is any 32-bit number the file holds (docs/FORMAT.md: -1 is unknown; a
+# damaged file may hold others, which are shown as they are).
+FRAME_RE = re.compile(r"^(.+) \((.+):(-?\d+)\)$")
 
 
 def parse_collapsed(text):
@@ -232,10 +234,11 @@ class Recording:
 
 
 def record(pyrometer, out, command=None, pid=None, rate=None, duration=None, mode=None,
-           cwd=None, timeout=RUN_TIMEOUT, extra=()):
+           cwd=None, timeout=RUN_TIMEOUT, extra=(), env=None):
     """Run `pyrometer record` on a command or a pid; return a Recording.
 
-    Options left as None are not passed, so pyrometer's defaults are exercised.
+    Options left as None are not passed, so pyrometer's defaults are exercised; env
+    replaces the environment (None: this one).
     """
     args = [str(pyrometer), "record"]
     if out is not None:
@@ -254,7 +257,7 @@ def record(pyrometer, out, command=None, pid=None, rate=None, duration=None, mod
     start = time.monotonic()
     proc = subprocess.run(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, encoding="utf-8", errors="replace",
-                          cwd=cwd, timeout=timeout)
+                          cwd=cwd, timeout=timeout, env=env)
     return Recording(proc, out, time.monotonic() - start, pyrometer)
 
 

@@ -39,3 +39,18 @@ def pyenv_root():
         if candidate.is_dir():
             return candidate
     return Path("/root/.pyenv")
+
+
+def agent_key(python):
+    """The directory name tools/build_agent.sh gives the memory agent built for `python`
+    (its version and extension ABI: 3.11.7-cpython-311-x86_64-linux-gnu), or None when
+    it does not say."""
+    out = subprocess.run([str(python), "-I", "-S", "-c",
+                          "import sys, sysconfig; print('%d.%d.%d' % sys.version_info[:3]); "
+                          "print(sysconfig.get_config_var('EXT_SUFFIX') or '.so')"],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, universal_newlines=True,
+                         timeout=30).stdout.split()
+    if len(out) != 2:
+        return None
+    key = out[1].lstrip(".")
+    return "%s-%s" % (out[0], key[:-3] if key.endswith(".so") else key)

@@ -1,11 +1,15 @@
 """record --memory: the in-process agent's peak, attribution, leaks and churn, on
 every CPython here; the program sees nothing of it; threads, fork, -m targets,
-`python -m pyrometer run`, and the pytest plugin.
+`python -m pyrometer run`, and the pytest plugin; a missing agent built into the cache
+(or the command that builds it named), and an agent that fails turning itself off.
 
 The figures are read from the .pyro file by pyro_memory (written from the format's
 text), so the tests check what the file says, not what the summary printed.
 """
 import os
+import re
+import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from e2e_util import TARGETS, describe, marker_line, record
+from pythons import agent_key
 from pyro_memory import MEM_ENDED, MEM_EXACT, MemoryProfile
 
 MIB = 1 << 20
@@ -20,14 +25,9 @@ MIB = 1 << 20
 
 def agent_dir(pyrometer, python):
     """Where `make agents` put the agent built for python (beside the binary)."""
-    out = subprocess.run([str(python), "-I", "-S", "-c",
-                          "import sys, sysconfig; print('%d.%d.%d' % sys.version_info[:3]); "
-                          "print(sysconfig.get_config_var('EXT_SUFFIX') or '.so')"],
-                         stdout=subprocess.PIPE, universal_newlines=True, check=True).stdout.split()
-    key = out[1].lstrip(".")
-    key = key[:-3] if key.endswith(".so") else key
-    d = Path(pyrometer).parent / "agent" / ("%s-%s" % (out[0], key))
-    if not (d / "stamp").is_file():
+    key = agent_key(python)
+    d = Path(pyrometer).parent / "agent" / (key or "?")
+    if key is None or not (d / "stamp").is_file():
         pytest.skip("no memory agent built for %s in %s (make agents builds one for every CPython)"
                     % (python, d.parent))
     return d
@@ -187,3 +187,111 @@ def test_memory_refuses_attach(pyrometer):
     proc = subprocess.run([str(pyrometer), "record", "--memory", "-p", str(os.getpid())], stdout=subprocess.PIPE,
                           stderr=subprocess.PIPE, universal_newlines=True)
     assert proc.returncode == 2 and "--memory needs a program to launch" in proc.stderr, describe(proc)
+
+
+# --- a missing agent, a failing agent ---------------------------------------------------
+
+SMALL_PROGRAM = """import sys
+blocks = [bytearray(4096) for _ in range(20000)]
+print("done", len(blocks), sys.argv[1:])
+sys.exit(5)
+"""
+
+
+def small_program(tmp_path):
+    path = tmp_path / "small.py"
+    path.write_text(SMALL_PROGRAM)
+    return path
+
+
+def lonely_binary(pyrometer, tmp_path):
+    """A copy of the binary with no agent beside it, an empty cache and no
+    PYROMETER_AGENT_DIR: (binary, environment, the cache's agent directory)."""
+    (tmp_path / "bin").mkdir()
+    binary = tmp_path / "bin" / "pyrometer"
+    shutil.copy2(str(pyrometer), str(binary))
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "cache"))
+    env.pop("PYROMETER_AGENT_DIR", None)
+    return binary, env, tmp_path / "cache" / "pyrometer" / "agent"
+
+
+# The two tests that build an agent run on the interpreter running the tests only: the
+# build itself is make agents' on every version, and a build takes seconds.
+
+def test_a_missing_agent_is_built_once_into_the_cache(pyrometer, tmp_path):
+    python = sys.executable
+    agent_dir(pyrometer, python)  # where make agents could not build one, neither can record
+    binary, env, cache = lonely_binary(pyrometer, tmp_path)
+    command = [python, small_program(tmp_path), "x"]
+    first = record(binary, tmp_path / "first.pyro", command, extra=["--memory"], env=env).proc
+    assert first.returncode == 5 and "done 20000 ['x']" in first.stdout, describe(first)
+    assert "building the memory agent for Python" in first.stderr and str(cache) in first.stderr, describe(first)
+    assert MemoryProfile(tmp_path / "first.pyro").present, describe(first)
+    second = record(binary, tmp_path / "second.pyro", command, extra=["--memory"], env=env).proc
+    assert second.returncode == 5 and "building" not in second.stderr, describe(second)
+    assert MemoryProfile(tmp_path / "second.pyro").present, describe(second)
+
+
+def test_an_agent_that_cannot_be_built_is_named_with_its_command(pyrometer, tmp_path):
+    python = sys.executable
+    agent_dir(pyrometer, python)
+    binary, env, cache = lonely_binary(pyrometer, tmp_path)
+    command = [python, small_program(tmp_path)]
+    failed = record(binary, tmp_path / "failed.pyro", command, extra=["--memory"], env=dict(env, CC="false")).proc
+    assert failed.returncode != 0 and "done" not in failed.stdout, describe(failed)
+    named = re.search(r"the command was: (sh \S+/tools/build_agent\.sh \S+ \S+)", failed.stderr)
+    assert named and "could not build the memory agent" in failed.stderr, describe(failed)
+    assert named.group(1).split()[2:] == [str(python), str(cache)], named.group(1)
+    built = subprocess.run(named.group(1).split(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           universal_newlines=True, env=env, timeout=300)
+    assert built.returncode == 0, built.stdout
+    rec = record(binary, tmp_path / "after.pyro", command, extra=["--memory"], env=env).proc
+    assert rec.returncode == 5 and "building" not in rec.stderr, describe(rec)
+    assert MemoryProfile(tmp_path / "after.pyro").present, describe(rec)
+
+
+def run_booted(python, agent, program, out, opts="", limit=None):
+    """The program with the agent's bootstrap, as record --memory starts it."""
+    env = dict(os.environ, PYTHONPATH=str(agent / "boot"), PYROMETER_AGENT_OUT=str(out),
+               PYROMETER_AGENT_OPTS=opts)
+    return subprocess.run([str(python), str(program), "x"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, env=env, timeout=120,
+                          preexec_fn=(lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)))
+                          if limit else None)
+
+
+def test_an_agent_that_cannot_start_leaves_the_program_alone(pyrometer, python, tmp_path):
+    agent = agent_dir(pyrometer, python)
+    program = small_program(tmp_path)
+    plain = run_plain(python, [str(program), "x"])
+    run = run_booted(python, agent, program, tmp_path / "missing" / "out.pyro")
+    assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout) == (5, "done 20000 ['x']\n"), \
+        describe(run)
+    assert run.stderr.startswith("pyrometer: memory agent disabled: cannot create"), describe(run)
+    assert run.stderr.count("\n") == 1, describe(run)
+
+
+LONG_PROGRAM = """import sys, time
+end, rounds = time.monotonic() + 1.5, 0
+while time.monotonic() < end:
+    blocks = [bytearray(4096) for _ in range(1000)]
+    rounds += 1
+print("done", rounds > 0, sys.argv[1:])
+sys.exit(5)
+"""
+
+
+def test_an_agent_that_fails_mid_run_turns_itself_off(pyrometer, python, tmp_path):
+    # The file may grow to 1024 bytes: the header fits, the tables the agent flushes after
+    # a second do not (CPython ignores SIGXFSZ, so the write fails with EFBIG and nothing
+    # else happens); the program allocates on for half a second after that.
+    agent = agent_dir(pyrometer, python)
+    program = tmp_path / "long.py"
+    program.write_text(LONG_PROGRAM)
+    plain = run_plain(python, [str(program), "x"])
+    run = run_booted(python, agent, program, tmp_path / "out.pyro", opts="exact=1", limit=1024)
+    assert (run.returncode, run.stdout) == (plain.returncode, plain.stdout) == (5, "done True ['x']\n"), \
+        describe(run)
+    assert run.stderr == "pyrometer: memory agent disabled: cannot write the profile: File too large " \
+                         "(the program runs on untracked)\n", describe(run)
+    assert 0 < (tmp_path / "out.pyro").stat().st_size <= 1024

@@ -17,6 +17,7 @@ import pytest
 
 from e2e_util import RUN_TIMEOUT, TARGETS, describe, last_json, marker_line, record
 from pyro_memory import MEM_DISABLED, MEM_NATIVE, MemoryProfile
+from pythons import agent_key
 
 DEBIAN_PYTHON = Path("/usr/bin/python3")
 TARGET = "native_alloc.py"
@@ -30,15 +31,10 @@ def agent(pyrometer):
     /usr/bin/python3 build/agent), with its interposer; skips when it is not there."""
     if not os.access(str(DEBIAN_PYTHON), os.X_OK):
         pytest.skip("%s not found: these tests run on Debian's CPython" % DEBIAN_PYTHON)
-    out = subprocess.run([str(DEBIAN_PYTHON), "-I", "-S", "-c",
-                          "import sys, sysconfig; print('%d.%d.%d' % sys.version_info[:3]); "
-                          "print(sysconfig.get_config_var('EXT_SUFFIX') or '.so')"],
-                         stdout=subprocess.PIPE, universal_newlines=True, timeout=30).stdout.split()
-    if len(out) != 2:
+    key = agent_key(DEBIAN_PYTHON)
+    if key is None:
         pytest.skip("%s does not report its version and extension suffix" % DEBIAN_PYTHON)
-    key = out[1].lstrip(".")
-    key = key[:-3] if key.endswith(".so") else key
-    d = Path(pyrometer).parent / "agent" / ("%s-%s" % (out[0], key))
+    d = Path(pyrometer).parent / "agent" / key
     lib = d / "libpyrometer_native.so"
     if not (d / "stamp").is_file() or not lib.is_file():
         pytest.skip("no memory agent with libpyrometer_native.so built for %s in %s; run: "

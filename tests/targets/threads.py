@@ -3,7 +3,7 @@
 Usage: python threads.py [SECONDS]          (default 2)
 
 `busy_worker` burns CPU until the deadline; `sleepy_worker` sleeps in time.sleep() until
-the deadline, waking every 100 ms. Each worker records its OS thread id (what the kernel
+the deadline, waking every 500 ms. Each worker records its OS thread id (what the kernel
 and pyrometer call a tid), and the last stdout line is JSON listing the busy and sleepy
 tids, the main thread's, the process's CPU time, each worker's lifetime (workers start
 one by one, the last ones late when busy threads hold the GIL), and each worker's own
@@ -79,7 +79,9 @@ def sleepy_worker(deadline):
         left = deadline - time.perf_counter()
         if left <= 0:
             break
-        time.sleep(min(left, 0.1))
+        # Long sleeps: each wake-up waits for the GIL behind 4 busy workers (up to
+        # tens of ms on 3.6's GIL on a loaded machine), and that wait is not idle.
+        time.sleep(min(left, 0.5))
     cpu_seconds[tid] = thread_cpu_time()
     wall_seconds[tid] = time.perf_counter() - started
 
