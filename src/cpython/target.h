@@ -23,6 +23,8 @@
 #define CPY_MAX_INTERPRETERS 256
 #define CPY_MAX_THREADS 4096
 #define CPY_MAX_DEPTH 8192
+/* Stacks at most this deep are guarded: read at one moment (walk.c). */
+#define GUARD_DEPTH 24
 
 struct cpy_target {
 	pid_t pid;
@@ -41,6 +43,7 @@ struct cpy_target {
 	char binary[PATH_MAX];         /* the file holding the interpreter's symbols */
 	int from_debug_offsets;
 	uint64_t retries;              /* stack walks redone because the stack moved */
+	uint64_t guarded_walks;        /* walks read at one moment from the guards */
 	uint32_t tid_offset;           /* of the kernel tid in a pthread descriptor (before 3.11), or NONE */
 	uint32_t tid_offset_threads;   /* how many threads that offset was checked on */
 	uint32_t tid_offset_retry_at;  /* sample_gen before which not to search again */
@@ -49,6 +52,8 @@ struct cpy_target {
 	uint64_t *seen;                /* owned: visited-frame set, SEEN_CAP slots */
 	uint32_t *seen_gen;            /* owned */
 	uint32_t gen;
+	uint64_t walked[GUARD_DEPTH];  /* the last walk's frames, innermost first */
+	uint32_t nwalked;              /* how many it read (may exceed GUARD_DEPTH) */
 	uint32_t sample_gen;           /* counts samples */
 	uint32_t check_gen;            /* counts stack checks; code entries remember the last that read them */
 	struct {                       /* a stack check's regions, grown as needed; all owned */

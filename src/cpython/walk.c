@@ -80,24 +80,34 @@ static void new_walk(struct cpy_target *t)
 	}
 }
 
-/* The thread's innermost frame, through the page cache. *cframe gets the
- * _PyCFrame it was found through (0 when the layout has none). */
-static int current_frame(struct cpy_target *t, uint64_t tstate, uint64_t *frame, uint64_t *cframe)
+/* Read len bytes at addr for a walk: through the page cache, or (guarded)
+ * only from the prefetch's guards (proc_mem_guard_get), -EAGAIN when they
+ * do not hold them unchanged. */
+static int walk_read(struct cpy_target *t, int guarded, uint64_t addr, void *dst, size_t len)
+{
+	if (!guarded)
+		return proc_read(&t->mem, addr, dst, len);
+	return proc_mem_guard_get(&t->mem, addr, len, dst, NULL) ? 0 : -EAGAIN;
+}
+
+/* The thread's innermost frame, through the page cache or the guards. *cframe
+ * gets the _PyCFrame it was found through (0 when the layout has none). */
+static int current_frame(struct cpy_target *t, int guarded, uint64_t tstate, uint64_t *frame, uint64_t *cframe)
 {
 	const struct cpy_layout *l = &t->layout;
 	int rc;
 
 	*cframe = 0;
 	if (l->tstate.frame_link == CPY_FRAME_DIRECT)
-		return rd_u64(t, tstate + l->tstate.frame, frame);
-	rc = rd_u64(t, tstate + l->tstate.frame, cframe);
+		return walk_read(t, guarded, tstate + l->tstate.frame, frame, 8);
+	rc = walk_read(t, guarded, tstate + l->tstate.frame, cframe, 8);
 	if (rc < 0)
 		return rc;
 	if (!*cframe) {
 		*frame = 0;
 		return 0;
 	}
-	return rd_u64(t, *cframe + l->tstate.cframe_current_frame, frame);
+	return walk_read(t, guarded, *cframe + l->tstate.cframe_current_frame, frame, 8);
 }
 
 /* The thread state's pthread_t and, from 3.11, kernel thread id. */
@@ -111,26 +121,45 @@ static int thread_ids(struct cpy_target *t, uint64_t ts, struct cpy_thread *th)
 	return rc;
 }
 
-/* Walk one thread's frames into s->raw_*; returns 0, -ESRCH, or 1 if torn. */
-static int walk_frames(struct cpy_target *t, struct cpy_sample *s, uint64_t frame, uint32_t *depth)
+/* Walk one thread's frames into s->raw_*, through the page cache or only
+ * from the guards; returns 0, -ESRCH, or 1 if torn (or, guarded, a frame
+ * the guards do not hold). The addresses of the first GUARD_DEPTH frames
+ * read go to t->walked. */
+static int walk_frames(struct cpy_target *t, int guarded, struct cpy_sample *s, uint64_t frame, uint32_t *depth)
 {
 	const struct cpy_layout *l = &t->layout;
-	uint8_t buf[FRAME_BUF_MAX];
+	uint8_t buf[FRAME_BUF_MAX], last[FRAME_BUF_MAX];
 	size_t fsize = l->frame.size < FRAME_BUF_MAX ? l->frame.size : FRAME_BUF_MAX;
 
 	new_walk(t);
 	*depth = 0;
+	t->nwalked = 0;
 	while (frame) {
 		uint64_t code, prev;
 		int rc;
 
 		if (*depth >= CPY_MAX_DEPTH || (frame & 7) || seen_before(t, frame))
 			return 1;
-		rc = proc_read(&t->mem, frame, buf, fsize);
-		if (rc == -ESRCH)
-			return rc;
-		if (rc < 0)
-			return 1;
+		if (guarded) {
+			/* Both copies must agree on what the walk follows; the
+			 * innermost frame's instruction moves as it runs, and the
+			 * first copy's is as good as any. */
+			if (!proc_mem_guard_get(&t->mem, frame, fsize, buf, last) ||
+			    memcmp(buf + l->frame.previous, last + l->frame.previous, 8) != 0 ||
+			    memcmp(buf + l->frame.code, last + l->frame.code, 8) != 0 ||
+			    (l->frame.owner != CPY_FIELD_NONE && buf[l->frame.owner] != last[l->frame.owner]) ||
+			    (*depth > 0 && memcmp(buf + l->frame.instr, last + l->frame.instr, instr_width(l)) != 0))
+				return 1;
+		} else {
+			rc = proc_read(&t->mem, frame, buf, fsize);
+			if (rc == -ESRCH)
+				return rc;
+			if (rc < 0)
+				return 1;
+		}
+		if (t->nwalked < GUARD_DEPTH)
+			t->walked[t->nwalked] = frame;
+		t->nwalked++;
 		memcpy(&prev, buf + l->frame.previous, 8);
 		if (l->frame.owner != CPY_FIELD_NONE) {
 			uint8_t owner = buf[l->frame.owner];
@@ -230,19 +259,19 @@ static ssize_t thread_codes(struct cpy_target *t, const struct cpy_sample *s, co
  * changed; a frame popped and another pushed at the same address shows a
  * different code object or a caller that moved on. A code object freed and
  * another allocated at its address between the walk and the decoding shows
- * other bytes (code_objects.h): its entry is marked stale. A walk
- * copied_whole was read at one moment: its frames are not read again, only
- * the thread's ids and the code objects. Returns 1 if nothing changed, 0 if
+ * other bytes (code_objects.h): its entry is marked stale. A walk read
+ * at_one_moment (from the guards) is not read again: only the thread's ids
+ * and its code objects are. Returns 1 if nothing changed, 0 if
  * something did, -ESRCH if the process is gone, -ENOMEM. */
 static int stack_unchanged(struct cpy_target *t, uint64_t ts, uint64_t cframe, uint64_t frame, const struct cpy_thread *th,
-			   const struct cpy_sample *s, int copied_whole)
+			   const struct cpy_sample *s, int at_one_moment)
 {
 	const struct cpy_layout *l = &t->layout;
 	uint64_t link = 0, cur = 0, code = 0, prev = 0, caller_code = 0, thread_id = 0, native_id = 0;
 	uint8_t caller_instr[8] = { 0 };
 	size_t n = 0, i, regions, bytes, off;
 	ssize_t ncodes;
-	int check_link = !copied_whole;
+	int check_link = !at_one_moment;
 	int check_code = check_link && frame && th->depth > 0 && s->raw_frame_first == frame;
 	int check_caller = check_link && th->depth > 1;
 	int rc, same = 1;
@@ -346,55 +375,41 @@ static int frames_of(struct cpy_target *t, struct cpy_sample *s, const struct cp
 	return 0;
 }
 
-/* Whether the 8 bytes at addr read the same first and last in the prefetch's
- * system call, and as the walk copied them in between (proc_mem_guard); asks
- * for the same guard in the next sample. */
-static int held_as_copied(struct cpy_target *t, uint64_t addr)
-{
-	uint64_t first_last, copied;
-
-	proc_mem_guard(&t->mem, addr);
-	return proc_mem_guard_held(&t->mem, addr, &first_last) && rd_u64(t, addr, &copied) == 0 &&
-	       copied == first_last;
-}
-
-/* Whether a walk read the stack as it stood at one moment: served wholly from
- * the blocks the prefetch copied between its guards, with what
- * stack_unchanged() would check (the frame link, the innermost frame's code
- * and link to its caller, the caller's code and instruction) read the same
- * just before and just after that copy, and in it. The caller's instruction
- * catches a callee that returned and was called again at the same address
- * in between: the copy of the caller shows it elsewhere. */
-static int copied_whole(struct cpy_target *t, const struct cpy_sample *s, uint64_t ts, uint64_t cframe, uint64_t frame,
-			const struct cpy_thread *th)
+/* Ask the next samples to guard what this walk read (the thread's frame
+ * link, its _PyCFrame's current frame, each frame's header), so that they
+ * can read the stack at one moment (walk_thread). Deeper stacks are not
+ * guarded: two reads of every frame would cost more than the checks. */
+static void guard_walk(struct cpy_target *t, uint64_t ts, uint64_t cframe)
 {
 	const struct cpy_layout *l = &t->layout;
-	int held = held_as_copied(t, ts + l->tstate.frame);
+	uint32_t k;
 
+	if (t->nwalked > GUARD_DEPTH || l->frame.size > PROC_GUARD_BYTES)
+		return;
+	proc_mem_guard(&t->mem, ts + l->tstate.frame, 8);
 	if (cframe)
-		held &= held_as_copied(t, cframe + l->tstate.cframe_current_frame);
-	if (frame) {
-		held &= held_as_copied(t, frame + l->frame.code);
-		held &= held_as_copied(t, frame + l->frame.previous);
-	}
-	if (th->depth > 1) {
-		held &= held_as_copied(t, s->raw_frame_second + l->frame.instr);
-		held &= held_as_copied(t, s->raw_frame_second + l->frame.code);
-	}
-	return held && proc_mem_marked_whole(&t->mem);
+		proc_mem_guard(&t->mem, cframe + l->tstate.cframe_current_frame, 8);
+	for (k = 0; k < t->nwalked; k++)
+		proc_mem_guard(&t->mem, t->walked[k], l->frame.size);
 }
 
-/* Walk a thread's stack and decode the code objects it uses. A walk served
- * wholly from the blocks the prefetch copied between its guards, whose frame
- * link and caller held still around that copy (copied_whole), is the stack at
- * that moment: stack_unchanged() then checks only that its code objects are
- * still the ones decoded. Any other walk is checked to have stayed put since;
- * if it moved, the blocks are copied again (proc_mem_reload) and the thread
- * walked again. After WALK_TRIES attempts the thread is marked torn.
- * Checking every walk after the fact would drop the samples that land in
- * calls shorter than the check takes and retry them into whatever runs next:
- * short calls would lose their time to the calls that follow them
- * (docs/VERSIONS.md, "Consistent stacks"). */
+/* Walk a thread's stack and decode the code objects it uses.
+ *
+ * First from the guards alone: the prefetch read the frame link and the
+ * frames recent walks went through twice, one copy after the other, before
+ * anything else. When every region the walk needs is there and read the same
+ * both times, they all held those values at one moment between the copies,
+ * a few microseconds wide: the walk is the stack at that moment, and
+ * stack_unchanged() then checks only that its code objects are still the
+ * ones decoded. Otherwise (a new stack, a deep one, or one that moved while
+ * the guards were read) the walk goes through the page cache and is checked
+ * to have stayed put since; if it moved, the blocks are copied again
+ * (proc_mem_reload) and the thread walked again, from the guards first. After
+ * WALK_TRIES attempts the thread is marked torn.
+ *
+ * A walk that is retried lands in whatever runs next, so the narrower the
+ * window a walk must hold still over, the less time short calls lose to the
+ * calls that follow them (docs/VERSIONS.md, "Consistent stacks"). */
 static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, struct cpy_thread *th)
 {
 	size_t first = s->nframes;
@@ -402,33 +417,43 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 
 	for (attempt = 0; attempt < WALK_TRIES; attempt++) {
 		uint64_t frame = 0, cframe = 0;
-		int whole;
+		int guarded;
 
-		s->nframes = first;
-		th->depth = 0;
-		th->first = (uint32_t)first;
 		if (attempt > 0) {
 			rc = proc_mem_reload(&t->mem);
 			if (rc == 0)
 				rc = thread_ids(t, ts, th);
-			if (rc < 0)
+			if (rc < 0) {
+				s->nframes = first;
+				th->depth = 0;
 				return rc == -ESRCH ? rc : (th->torn = 1, 0);
+			}
 		}
-		proc_mem_mark(&t->mem, 1);
-		rc = current_frame(t, ts, &frame, &cframe);
-		if (rc < 0) {
-			proc_mem_mark(&t->mem, 0);
-			return rc == -ESRCH ? rc : (th->torn = 1, 0);
+		for (guarded = 1; guarded >= 0; guarded--) {
+			s->nframes = first;
+			th->depth = 0;
+			th->first = (uint32_t)first;
+			rc = current_frame(t, guarded, ts, &frame, &cframe);
+			if (rc == -ESRCH)
+				return rc;
+			if (rc < 0)
+				continue;
+			rc = walk_frames(t, guarded, s, frame, &th->depth);
+			if (rc < 0)
+				return rc;
+			if (rc == 0)
+				break;
 		}
-		rc = walk_frames(t, s, frame, &th->depth);
-		proc_mem_mark(&t->mem, 0);
-		if (rc < 0)
-			return rc;
-		if (rc == 0) {
-			whole = copied_whole(t, s, ts, cframe, frame, th);
+		if (guarded < 0) {
+			if (rc == -EAGAIN || rc < 0) {
+				s->nframes = first;
+				th->depth = 0;
+				return rc == -ESRCH ? rc : (th->torn = 1, 0);
+			}
+		} else {
 			if ((rc = resolve_thread(t, s, th)) < 0)
 				return rc;
-			rc = stack_unchanged(t, ts, cframe, frame, th, s, whole);
+			rc = stack_unchanged(t, ts, cframe, frame, th, s, guarded);
 			if (rc < 0)
 				return rc;
 			if (rc == 1) {
@@ -438,6 +463,9 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 				if ((th->torn = rc)) {
 					s->nframes = first;
 					th->depth = 0;
+				} else {
+					t->guarded_walks += guarded;
+					guard_walk(t, ts, cframe);
 				}
 				return 0;
 			}

@@ -51,46 +51,91 @@ void proc_mem_invalidate(struct proc_mem *m)
 	m->nprefetch = m->nused;
 	m->used = t;
 	m->nused = 0;
-	memcpy(m->guard_addr, m->guard_next, m->nguard_next * sizeof(*m->guard_addr));
-	m->nguard = m->nguard_next;
-	m->guard_cursor = 0;
-	m->nguard_next = 0;
+	m->nrg = 0;
 	m->guards_read = 0;
 }
 
-/* A walk asks for a handful of words, and asks again for the same ones when
- * it is retried: repeats are looked for among the last few only. */
-#define GUARD_REPEAT_WINDOW 8u
-
-void proc_mem_guard(struct proc_mem *m, uint64_t addr)
+void proc_mem_guard(struct proc_mem *m, uint64_t addr, size_t len)
 {
-	size_t i = m->nguard_next > GUARD_REPEAT_WINDOW ? m->nguard_next - GUARD_REPEAT_WINDOW : 0;
+	size_t k, i, oldest = 0;
 
-	for (; i < m->nguard_next; i++)
-		if (m->guard_next[i] == addr)
+	if (len == 0 || len > PROC_GUARD_BYTES)
+		return;
+	/* Walks ask in the order they asked last time: look where the last
+	 * lookup ended first. */
+	for (k = 0; k < m->nguard; k++) {
+		i = (m->guard_cursor + k) % m->nguard;
+		if (m->guard[i].addr == addr) {
+			m->guard_cursor = i + 1;
+			m->guard[i].asked = m->gen;
+			if (m->guard[i].len < len)
+				m->guard[i].len = (uint32_t)len;
 			return;
-	if (m->nguard_next < PROC_GUARD_MAX)
-		m->guard_next[m->nguard_next++] = addr;
+		}
+		if (m->guard[i].asked < m->guard[oldest].asked)
+			oldest = i;
+	}
+	if (m->nguard < PROC_GUARD_MAX)
+		oldest = m->nguard++;
+	else if (m->guard[oldest].asked == m->gen)
+		return; /* full of this sample's own */
+	m->guard[oldest].addr = addr;
+	m->guard[oldest].len = (uint32_t)len;
+	m->guard[oldest].asked = m->gen;
 }
 
-int proc_mem_guard_held(struct proc_mem *m, uint64_t addr, uint64_t *val)
+int proc_mem_guard_get(struct proc_mem *m, uint64_t addr, size_t len, void *dst, void *last)
 {
 	size_t k;
 
-	if (!m->guards_read || !m->nguard)
+	if (!m->guards_read)
 		return 0;
-	/* Walks ask in the order the previous sample's walks did: start where
-	 * the last lookup ended. */
-	for (k = 0; k < m->nguard; k++) {
-		size_t i = (m->guard_cursor + k) % m->nguard;
+	for (k = 0; k < m->nrg; k++) {
+		size_t i = (m->rg_cursor + k) % m->nrg;
 
-		if (m->guard_addr[i] == addr) {
-			m->guard_cursor = i + 1;
-			*val = m->guard_last[i];
-			return m->guard_first[i] == m->guard_last[i];
+		if (m->rg_addr[i] == addr) {
+			m->rg_cursor = i + 1;
+			if (m->rg_len[i] < len || (!last && memcmp(m->rg_first[i], m->rg_last[i], len) != 0))
+				return 0;
+			memcpy(dst, m->rg_first[i], len);
+			if (last)
+				memcpy(last, m->rg_last[i], len);
+			return 1;
 		}
 	}
 	return 0;
+}
+
+/* The guards this sample reads: those asked for in the last PROC_GUARD_KEEP
+ * samples (older ones are dropped). */
+static void take_guards(struct proc_mem *m)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < m->nguard; i++)
+		if (m->guard[i].asked + PROC_GUARD_KEEP >= m->gen)
+			m->guard[n++] = m->guard[i];
+	m->nguard = n;
+	m->guard_cursor = 0;
+	for (i = 0; i < n; i++) {
+		m->rg_addr[i] = m->guard[i].addr;
+		m->rg_len[i] = m->guard[i].len;
+	}
+	m->nrg = n;
+	m->rg_cursor = 0;
+	m->guards_read = 0;
+}
+
+/* Forget the guard at addr (its memory is gone). */
+static void drop_guard(struct proc_mem *m, uint64_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < m->nguard; i++)
+		if (m->guard[i].addr == addr) {
+			m->guard[i] = m->guard[--m->nguard];
+			return;
+		}
 }
 
 static struct proc_block *set_of(struct proc_mem *m, uint64_t block)
@@ -126,8 +171,6 @@ static struct proc_block *block_free(struct proc_mem *m, uint64_t block)
 /* Note that this sample read from b, for the next sample's prefetch. */
 static void touch(struct proc_mem *m, struct proc_block *b)
 {
-	if (m->marking && b->guarded != m->gen)
-		m->outside++;
 	if (b->used == m->gen)
 		return;
 	b->used = m->gen;
@@ -142,44 +185,62 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The guards as iovecs, local and remote, from index at; returns how many. */
-static size_t guard_iov(struct proc_mem *m, struct iovec *local, struct iovec *remote, size_t at, uint64_t *vals)
+/* The guards as iovecs, local and remote, twice: first copies, then last
+ * copies. Returns how many iovecs; *bytes gets the bytes of one pass. */
+static size_t guard_iov(struct proc_mem *m, struct iovec *local, struct iovec *remote, size_t *bytes)
+{
+	size_t g, pass, n = 0;
+
+	*bytes = 0;
+	for (pass = 0; pass < 2; pass++)
+		for (g = 0; g < m->nrg; g++) {
+			local[n].iov_base = pass ? m->rg_last[g] : m->rg_first[g];
+			local[n].iov_len = m->rg_len[g];
+			remote[n].iov_base = (void *)(uintptr_t)m->rg_addr[g];
+			remote[n].iov_len = m->rg_len[g];
+			*bytes += pass ? 0 : m->rg_len[g];
+			n++;
+		}
+	return n;
+}
+
+/* The guard region in which a read of r bytes of guard_iov() stopped. */
+static uint64_t guard_failed(const struct proc_mem *m, size_t r)
 {
 	size_t g;
 
-	for (g = 0; g < m->nguard; g++) {
-		local[at + g].iov_base = &vals[g];
-		local[at + g].iov_len = 8;
-		remote[at + g].iov_base = (void *)(uintptr_t)m->guard_addr[g];
-		remote[at + g].iov_len = 8;
+	for (g = 0; g < 2 * m->nrg; g++) {
+		size_t len = m->rg_len[g % m->nrg];
+
+		if (r < len)
+			return m->rg_addr[g % m->nrg];
+		r -= len;
 	}
-	return m->nguard;
+	return 0;
 }
 
 /* Read the blocks blk[0..n) (ascending, each with a free way) in as few
  * system calls as possible, runs of adjacent blocks as one remote region.
  * Blocks read are made valid; the rest are left invalid. With guarded, the
- * guard words are read first and last in the same call, around every block,
- * when all fit in one; guards_read then says whether everything was read, and
- * the blocks are marked as copied between the guards. Returns 0, or
- * -ESRCH/-EPERM. */
+ * first call reads the guards first, twice, before its blocks;
+ * guards_read then says whether they were read. A guard that cannot be
+ * read (its memory gone) is dropped, and the blocks read without guards.
+ * Returns 0, or -ESRCH/-EPERM. */
 static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_block **slot, size_t n, int guarded)
 {
 	struct iovec *local = m->iov, *remote = m->iov + PROC_READV_MAX;
 	size_t i = 0;
 
-	if (!m->nguard || n + 2 * m->nguard > PROC_READV_MAX)
+	if (!m->nrg || n + 2 * m->nrg > PROC_READV_MAX)
 		guarded = 0;
-	while (i < n) {
-		size_t nl = 0, nr = 0, first = i, j, lead = 0;
+	while (i < n || guarded) {
+		size_t nl = 0, nr = 0, first = i, j, lead = 0, gbytes = 0;
 		ssize_t r;
 
-		/* A block next to a guard may join its remote region: harmless,
-		 * as local and remote are separate lists. */
 		if (guarded)
-			nl = nr = lead = guard_iov(m, local, remote, 0, m->guard_first);
+			nl = nr = lead = guard_iov(m, local, remote, &gbytes);
 		for (; i < n && nl < PROC_READV_MAX; i++) {
-			if (nr > 0 && blk[i] == (uint64_t)(uintptr_t)remote[nr - 1].iov_base + remote[nr - 1].iov_len) {
+			if (nr > lead && blk[i] == (uint64_t)(uintptr_t)remote[nr - 1].iov_base + remote[nr - 1].iov_len) {
 				remote[nr - 1].iov_len += PROC_BLOCK_SIZE;
 			} else {
 				if (nr == PROC_READV_MAX)
@@ -192,11 +253,6 @@ static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_bloc
 			local[nl].iov_len = PROC_BLOCK_SIZE;
 			nl++;
 		}
-		if (guarded) {
-			guard_iov(m, local + nl, remote + nr, 0, m->guard_last);
-			nl += m->nguard;
-			nr += m->nguard;
-		}
 		m->syscalls++;
 		r = process_vm_readv(m->pid, local, (unsigned long)nl, remote, (unsigned long)nr, 0);
 		if (r < 0 && (errno == ESRCH || errno == EPERM))
@@ -205,15 +261,16 @@ static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_bloc
 			r = 0; /* the first region is unreadable: its blocks stay unloaded */
 		m->bytes += (uint64_t)r;
 		if (guarded) {
-			if ((size_t)r < 8 * lead) {
-				/* A guard is unmapped (its thread gone): read the blocks alone. */
-				guarded = 0;
+			guarded = 0;
+			if ((size_t)r < 2 * gbytes) {
+				/* A guard is unmapped (a frame freed, a thread gone):
+				 * forget it and read the blocks alone. */
+				drop_guard(m, guard_failed(m, (size_t)r));
 				i = first;
 				continue;
 			}
-			/* The last guards count only if every block before them was read. */
-			m->guards_read = (size_t)r == (i - first) * PROC_BLOCK_SIZE + 16 * m->nguard;
-			r -= (ssize_t)(8 * lead);
+			m->guards_read = 1;
+			r -= (ssize_t)(2 * gbytes);
 		}
 		/* Blocks read whole, in order; a read stops at the first region
 		 * it cannot finish, and whatever follows is read on demand. */
@@ -221,7 +278,6 @@ static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_bloc
 			if ((size_t)r >= PROC_BLOCK_SIZE) {
 				slot[j]->addr = blk[j];
 				slot[j]->gen = m->gen;
-				slot[j]->guarded = guarded && m->guards_read ? m->gen : 0;
 				r -= (ssize_t)PROC_BLOCK_SIZE;
 			} else {
 				slot[j]->gen = 0;
@@ -237,7 +293,7 @@ int proc_mem_prefetch(struct proc_mem *m)
 	struct proc_block **slot = m->slot;
 	size_t i, n = 0;
 
-	m->guards_read = 0;
+	take_guards(m);
 	qsort(m->prefetch, m->nprefetch, sizeof(*m->prefetch), cmp_u64);
 	for (i = 0; i < m->nprefetch; i++) {
 		struct proc_block *b;
@@ -254,22 +310,7 @@ int proc_mem_prefetch(struct proc_mem *m)
 		n++;
 	}
 	m->nprefetch = 0;
-	/* Every block between the guards. Copying the blocks the stacks were
-	 * read from first, with the last guards right after them, measured
-	 * worse (docs/VERSIONS.md, "Consistent stacks"). */
-	return n ? load_blocks(m, blk, slot, n, 1) : 0;
-}
-
-void proc_mem_mark(struct proc_mem *m, int on)
-{
-	m->marking = on;
-	if (on)
-		m->outside = 0;
-}
-
-int proc_mem_marked_whole(const struct proc_mem *m)
-{
-	return m->guards_read && m->outside == 0;
+	return load_blocks(m, blk, slot, n, 1);
 }
 
 int proc_mem_reload(struct proc_mem *m)
@@ -278,9 +319,6 @@ int proc_mem_reload(struct proc_mem *m)
 
 	memcpy(m->prefetch, m->used, n * sizeof(*m->prefetch));
 	m->nprefetch = n;
-	memcpy(m->guard_addr, m->guard_next, m->nguard_next * sizeof(*m->guard_addr));
-	m->nguard = m->nguard_next;
-	m->guard_cursor = 0;
 	m->gen++; /* touch() lists the blocks again: the next prefetch drops repeats */
 	return proc_mem_prefetch(m);
 }
@@ -298,8 +336,6 @@ int proc_read_direct(struct proc_mem *m, uint64_t addr, void *dst, size_t len)
 {
 	size_t done = 0;
 
-	if (m->marking)
-		m->outside++;
 	while (done < len) {
 		struct iovec local = { (uint8_t *)dst + done, len - done };
 		struct iovec remote = { (void *)(uintptr_t)(addr + done), len - done };

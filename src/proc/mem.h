@@ -29,13 +29,20 @@
 #define PROC_CACHE_BLOCKS 256u   /* two-way: 128 sets */
 #define PROC_READV_MAX 1024u
 #define PROC_PREFETCH_MAX 1024u  /* blocks one sample's prefetch reloads */
-#define PROC_GUARD_MAX 192u      /* words read around the prefetch (proc_mem_guard) */
+#define PROC_GUARD_MAX 64u       /* regions the prefetch reads twice first (proc_mem_guard) */
+#define PROC_GUARD_BYTES 128u    /* the largest guarded region: a frame's header */
+#define PROC_GUARD_KEEP 32u      /* samples a guard is read after it was last asked for */
+
+struct proc_guard {
+	uint64_t addr;
+	uint32_t len;
+	uint64_t asked; /* proc_mem.gen when last asked for */
+};
 
 struct proc_block {
 	uint64_t addr;  /* block-aligned remote address */
 	uint64_t gen;   /* valid when equal to proc_mem.gen */
 	uint64_t used;  /* proc_mem.gen when last read from */
-	uint64_t guarded; /* proc_mem.gen when copied between the guards */
 	uint8_t data[PROC_BLOCK_SIZE];
 };
 
@@ -51,15 +58,17 @@ struct proc_mem {
 	size_t nprefetch;
 	struct iovec *iov;         /* owned scratch: PROC_READV_MAX local, then remote */
 	struct proc_block **slot;  /* owned scratch: PROC_PREFETCH_MAX */
-	/* Guards: words read first and last in the prefetch's system call. */
-	uint64_t guard_addr[PROC_GUARD_MAX]; /* this sample's */
-	uint64_t guard_first[PROC_GUARD_MAX], guard_last[PROC_GUARD_MAX];
+	/* Guards (proc_mem_guard): regions read twice, first in the prefetch's
+	 * system call. guard[] is what samples ask for, kept PROC_GUARD_KEEP
+	 * samples; rg_* what this sample's prefetch read. */
+	struct proc_guard guard[PROC_GUARD_MAX];
 	size_t nguard, guard_cursor;
-	int guards_read;                     /* guard_first/last hold this sample's values */
-	uint64_t guard_next[PROC_GUARD_MAX]; /* asked for during this sample, for the next */
-	size_t nguard_next;
-	int marking;                         /* proc_mem_mark */
-	uint64_t outside;                    /* reads while marking from outside the guards' copy */
+	uint64_t rg_addr[PROC_GUARD_MAX];
+	uint32_t rg_len[PROC_GUARD_MAX];
+	size_t nrg, rg_cursor;
+	int guards_read;                     /* rg_first/rg_last hold this sample's values */
+	uint8_t rg_first[PROC_GUARD_MAX][PROC_GUARD_BYTES];
+	uint8_t rg_last[PROC_GUARD_MAX][PROC_GUARD_BYTES];
 };
 
 int proc_mem_init(struct proc_mem *m, pid_t pid);
@@ -74,24 +83,23 @@ void proc_mem_invalidate(struct proc_mem *m);
  * Returns 0, or -ESRCH/-EPERM. */
 int proc_mem_prefetch(struct proc_mem *m);
 /* Within a sample, copy again, in one system call, every block this sample
- * has read so far, with the guards asked for so far (proc_mem_guard): a new
- * snapshot to walk a stack again from. Returns 0, or -ESRCH/-EPERM. */
+ * has read so far, with the guards, read first: a new snapshot to walk a
+ * stack again from. Returns 0, or -ESRCH/-EPERM. */
 int proc_mem_reload(struct proc_mem *m);
-/* Ask the next sample's prefetch to read the 8-byte word at addr both first
- * and last in its system call, around every block: a word equal at both ends
- * held that value while the blocks were copied (a frame pointer that did not
- * move, say, so the frames it leads to were copied as they stood). At most
- * PROC_GUARD_MAX words; later ones are dropped. */
-void proc_mem_guard(struct proc_mem *m, uint64_t addr);
-/* Whether this sample's prefetch read the word at addr first and last with the
- * same value; that value goes to *val. */
-int proc_mem_guard_held(struct proc_mem *m, uint64_t addr, uint64_t *val);
-/* Mark the reads that follow (on) until marking stops (off), for
- * proc_mem_marked_whole(). */
-void proc_mem_mark(struct proc_mem *m, int on);
-/* Whether every read since marking started came from blocks this sample's
- * prefetch copied between its guards, and the guards were read. */
-int proc_mem_marked_whole(const struct proc_mem *m);
+/* Ask the next samples' prefetches to read the len bytes at addr (at most
+ * PROC_GUARD_BYTES) twice, one copy after the other, before any block, in
+ * the same system call: a region that reads the same both times held still
+ * over a few microseconds, and every region so read held its value at one
+ * moment in between (a thread's frame link and the frames it leads to: its
+ * stack at that moment). A region is read in every sample until
+ * PROC_GUARD_KEEP samples have passed without it being asked for again; at
+ * most PROC_GUARD_MAX regions, the least recently asked for making room. */
+void proc_mem_guard(struct proc_mem *m, uint64_t addr, size_t len);
+/* Copy the first len bytes this sample's prefetch read at addr (a region
+ * asked for with at least that length) to dst, as its first copy read them,
+ * and to last (when not NULL) as its second did. With last NULL, only if
+ * both copies are the same. Returns 1 if copied, else 0 (dst unspecified). */
+int proc_mem_guard_get(struct proc_mem *m, uint64_t addr, size_t len, void *dst, void *last);
 
 /* Read len bytes at addr, through the cache when small. Returns 0 or
  * negative errno: -ESRCH (the process is gone), -EPERM, -EFAULT (not mapped).

@@ -933,13 +933,13 @@ static int sample_loop(struct recorder *r)
 	if (r->debug)
 		fprintf(stderr, "pyrometer: debug: CPU per round: %.2f us in all, %.2f us reading the target; "
 			"wall time per sample taken: %.2f us%s; %llu late deadlines, %llu saturated, %llu walks "
-			"retried, %llu reads, %llu code objects decoded, %llu reused\n",
+			"retried, %llu read at one moment from the guards, %llu reads, %llu code objects decoded, %llu reused\n",
 			r->res->ticks ? (double)r->res->loop_cpu_ns / 1e3 / (double)r->res->ticks : 0.0,
 			r->res->ticks ? (double)r->walk_cpu_ns / 1e3 / (double)r->res->ticks : 0.0,
 			r->res->ticks ? (double)r->taking_ns / 1e3 / (double)r->res->ticks : 0.0,
 			r->traced ? ", the target held stopped" : "", (unsigned long long)r->res->late,
 			(unsigned long long)r->res->saturated, (unsigned long long)r->target->retries,
-			(unsigned long long)r->target->mem.syscalls,
+			(unsigned long long)r->target->guarded_walks, (unsigned long long)r->target->mem.syscalls,
 			(unsigned long long)r->target->codes.decoded, (unsigned long long)r->target->codes.reused);
 	if (r->debug && r->traced)
 		fprintf(stderr, "pyrometer: debug: %llu thread stops late (a thread silent for 100 ms)\n",

@@ -138,83 +138,102 @@ TEST(an_unmapped_address_is_efault_and_a_gone_process_esrch)
 	proc_mem_release(&m);
 }
 
-TEST(guards_are_read_around_the_prefetch_in_its_one_system_call)
+TEST(guards_are_read_first_in_the_prefetch_s_one_system_call)
 {
 	struct proc_mem m;
-	uint64_t *word = (uint64_t *)&area[2][64], v = 0, before;
-	uint8_t b;
+	uint64_t *word = (uint64_t *)&area[2][64], v = 0, last = 0, before;
+	uint8_t b, region[32];
 
 	ASSERT_EQ(proc_mem_init(&m, getpid()), 0);
 	*word = 1234;
+	memset(&area[2][512], 7, 32);
 	ASSERT_EQ(proc_read(&m, addr_of(area[3]), &b, 1), 0);
-	proc_mem_guard(&m, addr_of(word));
-	ASSERT_TRUE(!proc_mem_guard_held(&m, addr_of(word), &v)); /* asked for the next sample */
+	proc_mem_guard(&m, addr_of(word), 8);
+	proc_mem_guard(&m, addr_of(&area[2][512]), 32);
+	proc_mem_guard(&m, addr_of(&area[2][1024]), PROC_GUARD_BYTES + 1); /* too long: ignored */
+	ASSERT_TRUE(!proc_mem_guard_get(&m, addr_of(word), 8, &v, NULL)); /* asked for the next sample */
 	proc_mem_invalidate(&m);
 	before = m.syscalls;
 	ASSERT_EQ(proc_mem_prefetch(&m), 0);
 	ASSERT_EQ(m.syscalls - before, 1);
-	ASSERT_TRUE(proc_mem_guard_held(&m, addr_of(word), &v));
+	ASSERT_TRUE(proc_mem_guard_get(&m, addr_of(word), 8, &v, NULL));
 	ASSERT_EQ(v, 1234);
-	ASSERT_TRUE(!proc_mem_guard_held(&m, addr_of(word) + 8, &v)); /* never asked for */
-	proc_mem_mark(&m, 1);
-	ASSERT_EQ(proc_read(&m, addr_of(area[3]), &b, 1), 0);
-	ASSERT_TRUE(proc_mem_marked_whole(&m));
-	ASSERT_EQ(proc_read(&m, addr_of(area[6]), &b, 1), 0); /* not prefetched: a read of its own */
-	ASSERT_TRUE(!proc_mem_marked_whole(&m));
-	proc_mem_mark(&m, 0);
-	proc_mem_mark(&m, 1); /* a new mark forgets the reads before it */
-	ASSERT_EQ(proc_read(&m, addr_of(area[3]), &b, 1), 0);
-	ASSERT_TRUE(proc_mem_marked_whole(&m));
-	ASSERT_EQ(proc_read(&m, addr_of(area[6]), &b, 1), 0); /* loaded late, so outside the guards */
-	ASSERT_TRUE(!proc_mem_marked_whole(&m));
-	proc_mem_mark(&m, 0);
-	/* Guards last one sample unless asked for again. */
-	proc_mem_invalidate(&m);
-	ASSERT_EQ(proc_mem_prefetch(&m), 0);
-	ASSERT_TRUE(!proc_mem_guard_held(&m, addr_of(word), &v));
+	ASSERT_TRUE(proc_mem_guard_get(&m, addr_of(word), 4, &v, &last)); /* a shorter read of it */
+	ASSERT_TRUE(proc_mem_guard_get(&m, addr_of(&area[2][512]), 32, region, NULL));
+	ASSERT_EQ(region[31], 7);
+	ASSERT_TRUE(!proc_mem_guard_get(&m, addr_of(&area[2][512]), 33, region, NULL)); /* longer than asked */
+	ASSERT_TRUE(!proc_mem_guard_get(&m, addr_of(word) + 8, 8, &v, NULL)); /* never asked for */
+	ASSERT_TRUE(!proc_mem_guard_get(&m, addr_of(&area[2][1024]), 8, &v, NULL));
+	ASSERT_EQ(proc_read(&m, addr_of(area[3]), &b, 1), 0); /* the block came in the same call */
+	ASSERT_EQ(m.syscalls - before, 1);
 	proc_mem_release(&m);
 }
 
-TEST(an_unmapped_guard_loses_the_guards_not_the_prefetch)
+TEST(a_guard_is_kept_for_a_while_after_it_was_last_asked_for)
 {
 	struct proc_mem m;
-	uint64_t v, before;
-	uint8_t b;
+	uint64_t *word = (uint64_t *)&area[2][64], v;
+	unsigned k;
 
 	ASSERT_EQ(proc_mem_init(&m, getpid()), 0);
-	ASSERT_EQ(proc_read(&m, addr_of(area[3]), &b, 1), 0);
-	proc_mem_guard(&m, 8);
+	proc_mem_guard(&m, addr_of(word), 8);
+	for (k = 0; k < PROC_GUARD_KEEP; k++) {
+		proc_mem_invalidate(&m);
+		ASSERT_EQ(proc_mem_prefetch(&m), 0);
+		ASSERT_TRUE(proc_mem_guard_get(&m, addr_of(word), 8, &v, NULL));
+	}
 	proc_mem_invalidate(&m);
 	ASSERT_EQ(proc_mem_prefetch(&m), 0);
-	ASSERT_TRUE(!proc_mem_guard_held(&m, 8, &v));
-	before = m.syscalls;
-	proc_mem_mark(&m, 1);
-	ASSERT_EQ(proc_read(&m, addr_of(area[3]), &b, 1), 0);
-	ASSERT_EQ(m.syscalls, before);
-	ASSERT_TRUE(!proc_mem_marked_whole(&m)); /* prefetched, but with no guards */
-	proc_mem_mark(&m, 0);
+	ASSERT_TRUE(!proc_mem_guard_get(&m, addr_of(word), 8, &v, NULL));
 	proc_mem_release(&m);
 }
 
-/* The last guards come after every block: a block that cannot be read ends
- * the copy there, and then no guard holds (its value would vouch for nothing). */
-TEST(a_guard_holds_only_when_every_block_was_copied_before_it)
+TEST(a_full_guard_table_makes_room_by_the_least_recently_asked_for)
 {
 	struct proc_mem m;
-	uint64_t *word = (uint64_t *)&area[2][256], v;
+	uint64_t v;
+	unsigned k;
+
+	ASSERT_EQ(proc_mem_init(&m, getpid()), 0);
+	for (k = 0; k < PROC_GUARD_MAX; k++)
+		proc_mem_guard(&m, addr_of(&area[1][8 * k]), 8);
+	proc_mem_guard(&m, addr_of(&area[2][0]), 8); /* full of this sample's own: dropped */
+	proc_mem_invalidate(&m);
+	ASSERT_EQ(proc_mem_prefetch(&m), 0);
+	ASSERT_TRUE(!proc_mem_guard_get(&m, addr_of(&area[2][0]), 8, &v, NULL));
+	for (k = 1; k < PROC_GUARD_MAX; k++)
+		proc_mem_guard(&m, addr_of(&area[1][8 * k]), 8);
+	proc_mem_guard(&m, addr_of(&area[2][0]), 8); /* takes the place of area[1][0] */
+	proc_mem_invalidate(&m);
+	ASSERT_EQ(proc_mem_prefetch(&m), 0);
+	ASSERT_TRUE(proc_mem_guard_get(&m, addr_of(&area[2][0]), 8, &v, NULL));
+	ASSERT_TRUE(proc_mem_guard_get(&m, addr_of(&area[1][8]), 8, &v, NULL));
+	ASSERT_TRUE(!proc_mem_guard_get(&m, addr_of(&area[1][0]), 8, &v, NULL));
+	proc_mem_release(&m);
+}
+
+TEST(an_unmapped_guard_is_dropped_and_the_prefetch_still_loads)
+{
+	struct proc_mem m;
+	uint64_t *word = (uint64_t *)&area[2][64], v, before;
 	uint8_t b, *gone = mmap(NULL, PROC_BLOCK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	ASSERT_TRUE(gone != MAP_FAILED);
-	gone[0] = 1;
 	ASSERT_EQ(proc_mem_init(&m, getpid()), 0);
 	ASSERT_EQ(proc_read(&m, addr_of(area[3]), &b, 1), 0);
-	ASSERT_EQ(proc_read(&m, addr_of(gone), &b, 1), 0);
-	ASSERT_EQ(b, 1);
-	proc_mem_guard(&m, addr_of(word));
+	proc_mem_guard(&m, addr_of(word), 8);
+	proc_mem_guard(&m, addr_of(gone), 8);
 	ASSERT_EQ(munmap(gone, PROC_BLOCK_SIZE), 0);
 	proc_mem_invalidate(&m);
 	ASSERT_EQ(proc_mem_prefetch(&m), 0);
-	ASSERT_TRUE(!proc_mem_guard_held(&m, addr_of(word), &v));
+	ASSERT_TRUE(!proc_mem_guard_get(&m, addr_of(word), 8, &v, NULL)); /* no guards this sample */
+	before = m.syscalls;
+	ASSERT_EQ(proc_read(&m, addr_of(area[3]), &b, 1), 0); /* but the block was loaded */
+	ASSERT_EQ(m.syscalls, before);
+	/* The next sample reads the guard that is still there. */
+	proc_mem_invalidate(&m);
+	ASSERT_EQ(proc_mem_prefetch(&m), 0);
+	ASSERT_TRUE(proc_mem_guard_get(&m, addr_of(word), 8, &v, NULL));
 	proc_mem_release(&m);
 }
 
@@ -228,22 +247,19 @@ TEST(a_reload_copies_again_what_the_sample_read_with_its_guards)
 	ASSERT_EQ(proc_read(&m, addr_of(area[4]), &b, 1), 0);
 	ASSERT_EQ(proc_read(&m, addr_of(area[5]), &b, 1), 0);
 	*word = 5;
-	proc_mem_guard(&m, addr_of(word));
+	proc_mem_guard(&m, addr_of(word), 8);
 	area[4][9] = 10;
 	area[5][9] = 11;
 	before = m.syscalls;
 	ASSERT_EQ(proc_mem_reload(&m), 0);
 	ASSERT_EQ(m.syscalls - before, 1);
-	proc_mem_mark(&m, 1);
-	ASSERT_TRUE(proc_mem_guard_held(&m, addr_of(word), &v));
+	ASSERT_TRUE(proc_mem_guard_get(&m, addr_of(word), 8, &v, NULL));
 	ASSERT_EQ(v, 5);
 	ASSERT_EQ(proc_read(&m, addr_of(area[4]) + 9, &b, 1), 0);
 	ASSERT_EQ(b, 10);
 	ASSERT_EQ(proc_read(&m, addr_of(area[5]) + 9, &b, 1), 0);
 	ASSERT_EQ(b, 11);
 	ASSERT_EQ(m.syscalls - before, 1);
-	ASSERT_TRUE(proc_mem_marked_whole(&m));
-	proc_mem_mark(&m, 0);
 	proc_mem_release(&m);
 }
 
