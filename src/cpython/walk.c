@@ -4,10 +4,13 @@
  * Everything read here comes from a process that keeps running while we
  * read it, so any pointer may be stale. The walk bounds every list, checks
  * alignment and plausibility, and marks a thread torn rather than follow a
- * value it cannot trust. After a thread's walk, the code objects its frames
- * use are decoded if the cache lacks them, and one system call then reads
- * again both what the walk started from and every byte those code objects
- * were decoded from: the sample is kept only if nothing moved.
+ * value it cannot trust. A thread's stack is read first from the guards the
+ * prefetch read twice (its frame link and recent frames' headers: the stack
+ * at one moment when both copies agree), else from the page cache. After
+ * the walk, the code objects its frames use are decoded if the cache lacks
+ * them, and one system call then reads again every byte those code objects
+ * were decoded from and, for a walk not read from the guards, what it
+ * started from: the sample is kept only if nothing moved.
  */
 #include "cpython/target.h"
 #include "util/buf.h"

@@ -15,7 +15,9 @@
  * small block cost more than it saved (bench/sampler, depth 800: 205 us a
  * sample with 1 KiB blocks, 172 us with pages). The cache is two-way set
  * associative, and the prefetch reloads only the blocks the previous sample
- * read from, adjacent ones as one region.
+ * read from, adjacent ones as one region, after reading the guards twice
+ * (proc_mem_guard): small regions whose two copies, when they agree, show
+ * them as they stood at one moment.
  */
 #ifndef PYRO_PROC_MEM_H
 #define PYRO_PROC_MEM_H
