@@ -37,15 +37,18 @@ def target_module():
 
 def settled(pyrometer, proc, tids):
     """A JSON dump once the waiting threads have got to their waits (the main thread
-    prints its thread ids just before its time.sleep())."""
+    prints its thread ids just before its time.sleep()), and none of them is shown
+    holding the GIL: a dump reads the GIL and then each thread's state, a little later,
+    so one taken as main goes to sleep can show it asleep with the GIL it just let go
+    (seen once on 3.10). After 10 s, whatever the dump says."""
     deadline = time.monotonic() + 10
     while True:
         d = dump(pyrometer, proc.pid, "--json")
         assert d.returncode == 0, describe(d)
         doc = json.loads(d.stdout)
         threads = by_tid(doc)
-        if all(threads[tids[r]]["state"] == "sleeping" for r in ("blocked", "sleeper", "main")) or \
-                time.monotonic() > deadline:
+        waiting = [threads[tids[r]] for r in ("blocked", "sleeper", "main")]
+        if all(t["state"] == "sleeping" and not t["gil"] for t in waiting) or time.monotonic() > deadline:
             return doc
         time.sleep(0.05)
 
