@@ -44,6 +44,7 @@ struct cpy_target {
 	int from_debug_offsets;
 	uint64_t retries;              /* stack walks redone because the stack moved */
 	uint64_t guarded_walks;        /* walks read at one moment from the guards */
+	int unguarded;                 /* held stopped while read (--blocking): no guards needed */
 	uint32_t tid_offset;           /* of the kernel tid in a pthread descriptor (before 3.11), or NONE */
 	uint32_t tid_offset_threads;   /* how many threads that offset was checked on */
 	uint32_t tid_offset_retry_at;  /* sample_gen before which not to search again */

@@ -387,7 +387,7 @@ static void guard_walk(struct cpy_target *t, uint64_t ts, uint64_t cframe)
 	const struct cpy_layout *l = &t->layout;
 	uint32_t k;
 
-	if (t->nwalked > GUARD_DEPTH || l->frame.size > PROC_GUARD_BYTES)
+	if (t->unguarded || t->nwalked > GUARD_DEPTH || l->frame.size > PROC_GUARD_BYTES)
 		return;
 	proc_mem_guard(&t->mem, ts + l->tstate.frame, 8);
 	if (cframe)
@@ -432,7 +432,7 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 				return rc == -ESRCH ? rc : (th->torn = 1, 0);
 			}
 		}
-		for (guarded = 1; guarded >= 0; guarded--) {
+		for (guarded = !t->unguarded; guarded >= 0; guarded--) {
 			s->nframes = first;
 			th->depth = 0;
 			th->first = (uint32_t)first;

@@ -86,56 +86,64 @@ void proc_mem_guard(struct proc_mem *m, uint64_t addr, size_t len)
 
 int proc_mem_guard_get(struct proc_mem *m, uint64_t addr, size_t len, void *dst, void *last)
 {
-	size_t k;
+	size_t lo = 0, hi = m->nrg;
 
 	if (!m->guards_read)
 		return 0;
-	for (k = 0; k < m->nrg; k++) {
-		size_t i = (m->rg_cursor + k) % m->nrg;
+	while (lo < hi) { /* the first region at or after addr */
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (m->rg_addr[i] == addr) {
-			m->rg_cursor = i + 1;
-			if (m->rg_len[i] < len || (!last && memcmp(m->rg_first[i], m->rg_last[i], len) != 0))
-				return 0;
-			memcpy(dst, m->rg_first[i], len);
-			if (last)
-				memcpy(last, m->rg_last[i], len);
-			return 1;
-		}
+		if (m->rg_addr[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	return 0;
+	if (lo == m->nrg || m->rg_addr[lo] != addr || m->rg_len[lo] < len ||
+	    (!last && memcmp(m->rg_first[lo], m->rg_last[lo], len) != 0))
+		return 0;
+	memcpy(dst, m->rg_first[lo], len);
+	if (last)
+		memcpy(last, m->rg_last[lo], len);
+	return 1;
+}
+
+static int cmp_guard(const void *a, const void *b)
+{
+	uint64_t x = ((const struct proc_guard *)a)->addr, y = ((const struct proc_guard *)b)->addr;
+
+	return x < y ? -1 : x > y;
 }
 
 /* The guards this sample reads: those asked for in the last PROC_GUARD_KEEP
- * samples (older ones are dropped). */
+ * samples (older ones are dropped), ascending, grouped into runs of regions
+ * less than PROC_GUARD_GAP apart. */
 static void take_guards(struct proc_mem *m)
 {
 	size_t i, n = 0;
+	uint64_t end = 0;
 
 	for (i = 0; i < m->nguard; i++)
 		if (m->guard[i].asked + PROC_GUARD_KEEP >= m->gen)
 			m->guard[n++] = m->guard[i];
 	m->nguard = n;
 	m->guard_cursor = 0;
+	qsort(m->guard, n, sizeof(*m->guard), cmp_guard);
+	m->nrun = 0;
 	for (i = 0; i < n; i++) {
 		m->rg_addr[i] = m->guard[i].addr;
 		m->rg_len[i] = m->guard[i].len;
+		/* Overlapping regions (a frame's old header and a new one) are
+		 * read apart: a local buffer takes each byte once. */
+		if (m->nrun && m->rg_addr[i] >= end && m->rg_addr[i] - end < PROC_GUARD_GAP) {
+			m->run_len[m->nrun - 1] += m->rg_addr[i] + m->rg_len[i] - end;
+		} else {
+			m->run_len[m->nrun++] = m->rg_len[i];
+		}
+		m->rg_run[i] = (uint32_t)(m->nrun - 1);
+		end = m->rg_addr[i] + m->rg_len[i];
 	}
 	m->nrg = n;
-	m->rg_cursor = 0;
 	m->guards_read = 0;
-}
-
-/* Forget the guard at addr (its memory is gone). */
-static void drop_guard(struct proc_mem *m, uint64_t addr)
-{
-	size_t i;
-
-	for (i = 0; i < m->nguard; i++)
-		if (m->guard[i].addr == addr) {
-			m->guard[i] = m->guard[--m->nguard];
-			return;
-		}
 }
 
 static struct proc_block *set_of(struct proc_mem *m, uint64_t block)
@@ -185,38 +193,64 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The guards as iovecs, local and remote, twice: first copies, then last
- * copies. Returns how many iovecs; *bytes gets the bytes of one pass. */
-static size_t guard_iov(struct proc_mem *m, struct iovec *local, struct iovec *remote, size_t *bytes)
+/* The guards as iovecs, twice: first copies, then last copies; one remote
+ * region per run, locally each guard's buffer and the gaps between them in
+ * a scratch buffer. *nremote gets the remote iovecs, *bytes the bytes of one
+ * pass; returns the local iovecs. */
+static size_t guard_iov(struct proc_mem *m, struct iovec *local, struct iovec *remote, size_t *nremote,
+			size_t *bytes)
 {
-	size_t g, pass, n = 0;
+	size_t g, pass, nl = 0, nr = 0;
 
 	*bytes = 0;
 	for (pass = 0; pass < 2; pass++)
 		for (g = 0; g < m->nrg; g++) {
-			local[n].iov_base = pass ? m->rg_last[g] : m->rg_first[g];
-			local[n].iov_len = m->rg_len[g];
-			remote[n].iov_base = (void *)(uintptr_t)m->rg_addr[g];
-			remote[n].iov_len = m->rg_len[g];
-			*bytes += pass ? 0 : m->rg_len[g];
-			n++;
+			uint64_t at = m->rg_addr[g];
+
+			if (g == 0 || m->rg_run[g] != m->rg_run[g - 1]) {
+				remote[nr].iov_base = (void *)(uintptr_t)at;
+				remote[nr].iov_len = m->run_len[m->rg_run[g]];
+				*bytes += pass ? 0 : remote[nr].iov_len;
+				nr++;
+			} else {
+				uint64_t prev_end = m->rg_addr[g - 1] + m->rg_len[g - 1];
+
+				if (at > prev_end) {
+					local[nl].iov_base = m->rg_gap;
+					local[nl].iov_len = at - prev_end;
+					nl++;
+				}
+			}
+			local[nl].iov_base = pass ? m->rg_last[g] : m->rg_first[g];
+			local[nl].iov_len = m->rg_len[g];
+			nl++;
 		}
-	return n;
+	*nremote = nr;
+	return nl;
 }
 
-/* The guard region in which a read of r bytes of guard_iov() stopped. */
-static uint64_t guard_failed(const struct proc_mem *m, size_t r)
+/* Drop the guards of the run in which a read of r bytes of guard_iov()
+ * stopped. */
+static void drop_failed_run(struct proc_mem *m, size_t r)
 {
-	size_t g;
+	size_t k, g, i, n = 0;
 
-	for (g = 0; g < 2 * m->nrg; g++) {
-		size_t len = m->rg_len[g % m->nrg];
-
-		if (r < len)
-			return m->rg_addr[g % m->nrg];
-		r -= len;
+	for (k = 0; k < 2 * m->nrun; k++) {
+		if (r < m->run_len[k % m->nrun])
+			break;
+		r -= m->run_len[k % m->nrun];
 	}
-	return 0;
+	if (k == 2 * m->nrun)
+		return;
+	for (g = 0; g < m->nrg; g++)
+		if (m->rg_run[g] == k % m->nrun)
+			for (i = 0; i < m->nguard; i++)
+				if (m->guard[i].addr == m->rg_addr[g])
+					m->guard[i].addr = 0; /* no guard is at 0 */
+	for (i = 0; i < m->nguard; i++)
+		if (m->guard[i].addr != 0)
+			m->guard[n++] = m->guard[i];
+	m->nguard = n;
 }
 
 /* Read the blocks blk[0..n) (ascending, each with a free way) in as few
@@ -231,14 +265,16 @@ static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_bloc
 	struct iovec *local = m->iov, *remote = m->iov + PROC_READV_MAX;
 	size_t i = 0;
 
-	if (!m->nrg || n + 2 * m->nrg > PROC_READV_MAX)
+	if (!m->nrg || n + 4 * m->nrg > PROC_READV_MAX)
 		guarded = 0;
 	while (i < n || guarded) {
 		size_t nl = 0, nr = 0, first = i, j, lead = 0, gbytes = 0;
 		ssize_t r;
 
-		if (guarded)
-			nl = nr = lead = guard_iov(m, local, remote, &gbytes);
+		if (guarded) {
+			nl = guard_iov(m, local, remote, &nr, &gbytes);
+			lead = nr;
+		}
 		for (; i < n && nl < PROC_READV_MAX; i++) {
 			if (nr > lead && blk[i] == (uint64_t)(uintptr_t)remote[nr - 1].iov_base + remote[nr - 1].iov_len) {
 				remote[nr - 1].iov_len += PROC_BLOCK_SIZE;
@@ -265,7 +301,7 @@ static int load_blocks(struct proc_mem *m, const uint64_t *blk, struct proc_bloc
 			if ((size_t)r < 2 * gbytes) {
 				/* A guard is unmapped (a frame freed, a thread gone):
 				 * forget it and read the blocks alone. */
-				drop_guard(m, guard_failed(m, (size_t)r));
+				drop_failed_run(m, (size_t)r);
 				i = first;
 				continue;
 			}

@@ -33,7 +33,8 @@
 #define PROC_PREFETCH_MAX 1024u  /* blocks one sample's prefetch reloads */
 #define PROC_GUARD_MAX 64u       /* regions the prefetch reads twice first (proc_mem_guard) */
 #define PROC_GUARD_BYTES 128u    /* the largest guarded region: a frame's header */
-#define PROC_GUARD_KEEP 32u      /* samples a guard is read after it was last asked for */
+#define PROC_GUARD_KEEP 8u       /* samples a guard is read after it was last asked for */
+#define PROC_GUARD_GAP 512u      /* guards closer than this are read as one remote region */
 
 struct proc_guard {
 	uint64_t addr;
@@ -65,9 +66,12 @@ struct proc_mem {
 	 * samples; rg_* what this sample's prefetch read. */
 	struct proc_guard guard[PROC_GUARD_MAX];
 	size_t nguard, guard_cursor;
-	uint64_t rg_addr[PROC_GUARD_MAX];
+	uint64_t rg_addr[PROC_GUARD_MAX];    /* ascending */
 	uint32_t rg_len[PROC_GUARD_MAX];
-	size_t nrg, rg_cursor;
+	uint32_t rg_run[PROC_GUARD_MAX];     /* the remote region (run) each is read in */
+	uint64_t run_len[PROC_GUARD_MAX];    /* bytes of each run, gaps included */
+	size_t nrg, nrun;
+	uint8_t rg_gap[PROC_GUARD_GAP];      /* where the bytes between guards of a run go */
 	int guards_read;                     /* rg_first/rg_last hold this sample's values */
 	uint8_t rg_first[PROC_GUARD_MAX][PROC_GUARD_BYTES];
 	uint8_t rg_last[PROC_GUARD_MAX][PROC_GUARD_BYTES];
@@ -95,7 +99,9 @@ int proc_mem_reload(struct proc_mem *m);
  * moment in between (a thread's frame link and the frames it leads to: its
  * stack at that moment). A region is read in every sample until
  * PROC_GUARD_KEEP samples have passed without it being asked for again; at
- * most PROC_GUARD_MAX regions, the least recently asked for making room. */
+ * most PROC_GUARD_MAX regions, the least recently asked for making room.
+ * Regions less than PROC_GUARD_GAP apart are read as one remote region (the
+ * kernel's cost is per remote region: 3.11+ frames lie next to each other). */
 void proc_mem_guard(struct proc_mem *m, uint64_t addr, size_t len);
 /* Copy the first len bytes this sample's prefetch read at addr (a region
  * asked for with at least that length) to dst, as its first copy read them,

@@ -1002,6 +1002,7 @@ int sampler_record(const struct sampler_opts *o, struct sampler_result *res)
 			goto out;
 		}
 		r.traced = 1;
+		r.target->unguarded = 1; /* a stopped stack cannot move while it is read */
 	}
 	if (r.debug)
 		fprintf(stderr, "pyrometer: debug: Python %s from %s, in %s%s\n", r.target->version,
