@@ -153,7 +153,11 @@ def test_blocking_finds_the_hot_function_without_torn_stacks(pyrometer, python, 
     top = summary.self_rows[0]
     assert top.name == "leaf" and same_file(top.file, "fixed_work.py"), \
         "hottest function %s (%s), not leaf:\n%s" % (top.name, top.file, summary.block)
-    assert top.percent > 60, summary.block
+    # Nearly all of run()'s time is leaf's. Checked against run() rather than the whole
+    # recording: start-up (imports) is read slower under --blocking and sanitizers, and
+    # took 42% of a 0.2 s sanitized run on 3.11.
+    run = summary.function_row("total", "run")
+    assert run and top.seconds >= 0.9 * run.seconds, summary.block
     # The threads do not move while they are read: no stack can be torn.
     assert summary.errors == 0, summary.block
 
