@@ -448,7 +448,7 @@ static int walk_thread(struct cpy_target *t, struct cpy_sample *s, uint64_t ts, 
 				break;
 		}
 		if (guarded < 0) {
-			if (rc == -EAGAIN || rc < 0) {
+			if (rc < 0) { /* no frame link could be read */
 				s->nframes = first;
 				th->depth = 0;
 				return rc == -ESRCH ? rc : (th->torn = 1, 0);
